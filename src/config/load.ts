@@ -1,0 +1,207 @@
+/**
+ * Reading config files and objects: the first arrow of
+ * file → raw config → interpolated config → validated config.
+ *
+ * @module
+ */
+
+import { readFile } from "node:fs/promises";
+import { ConfigError } from "../errors.ts";
+import type { LoadOptions, PgMonkeyConfig, RawConfig } from "./types.ts";
+import { parseYaml } from "./yaml.ts";
+import { normalizeConfig } from "./normalize.ts";
+import { type ResolveEnvOptions, resolveEnvVars } from "./interpolate.ts";
+import { validateConfig } from "./validate.ts";
+import { decodeUtf8Strict, Utf8DecodeError } from "./utf8.ts";
+import { errorCode, pyOsErrorText } from "./oserror.ts";
+import { deepCopy } from "./values.ts";
+
+/**
+ * Options for {@link loadConfig} and {@link loadConfigFromObject}.
+ *
+ * @example
+ * ```ts
+ * import { loadConfig, type LoadConfigOptions } from "./load.ts";
+ * const options: LoadConfigOptions = { resolveEnv: true, allowSensitiveDefaults: false };
+ * const cfg = await loadConfig("config.yaml", options);
+ * ```
+ */
+export interface LoadConfigOptions extends LoadOptions {
+  /** Environment lookup used by interpolation (default: the process environment). */
+  env?: ResolveEnvOptions["env"];
+  /** Secret-file reader used by `from_file` (default: synchronous UTF-8 read). */
+  readFile?: ResolveEnvOptions["readFile"];
+}
+
+/**
+ * Options for {@link readValidatedConfig}.
+ *
+ * @example
+ * ```ts
+ * import { readValidatedConfig, type ReadConfigOptions } from "./load.ts";
+ * const options: ReadConfigOptions = { resolveEnv: true, connectionType: "pool" };
+ * const { config } = await readValidatedConfig("config.yaml", options);
+ * ```
+ */
+export interface ReadConfigOptions extends LoadConfigOptions {
+  /** Explicit connection type; wins over the file's `connection_type`. */
+  connectionType?: string | null;
+}
+
+/**
+ * What {@link readValidatedConfig} returns.
+ *
+ * @example
+ * ```ts
+ * import { readValidatedConfig, type ValidatedConfig } from "./load.ts";
+ * const result: ValidatedConfig = await readValidatedConfig({ connection_settings: { host: "db" } });
+ * result.config.connection_type; // "normal"
+ * ```
+ */
+export interface ValidatedConfig {
+  /** The config after normalization and (optional) interpolation, before validation. */
+  raw: RawConfig;
+  /** The validated, typed config. */
+  config: PgMonkeyConfig;
+  /** The file it came from, if any. */
+  file?: string;
+}
+
+function withFile(error: ConfigError, file: string): ConfigError {
+  (error as { file?: string }).file = file;
+  return error;
+}
+
+/**
+ * Reads a whole file as bytes. The one place that touches the file system
+ * for config files (`node:fs/promises` works under both Deno and Node).
+ */
+async function readBytes(path: string): Promise<Uint8Array> {
+  return await readFile(path);
+}
+
+/**
+ * Reads a config file as text exactly like Python's `open(path, 'r')` with a
+ * UTF-8 locale (strict UTF-8, universal newlines). Failures become one-line
+ * `ConfigError`s: `config file not found: <path>`,
+ * `<path>: is a directory, expected a YAML config file`,
+ * `<path>: permission denied`, or an invalid-UTF-8 message.
+ *
+ * @example
+ * ```ts
+ * import { readConfigText } from "./load.ts";
+ * const text = await readConfigText("config.yaml");
+ * ```
+ */
+export async function readConfigText(path: string): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBytes(path);
+  } catch (e) {
+    const code = errorCode(e);
+    if (code === "ENOENT") {
+      throw withFile(new ConfigError(`config file not found: ${path}`, {}, { cause: e }), path);
+    }
+    if (code === "EISDIR") {
+      throw new ConfigError("is a directory, expected a YAML config file", { file: path }, {
+        cause: e,
+      });
+    }
+    if (code === "EACCES" || code === "EPERM") {
+      throw new ConfigError("permission denied", { file: path }, { cause: e });
+    }
+    throw new ConfigError(`cannot read config file: ${pyOsErrorText(e, path)}`, { file: path }, {
+      cause: e,
+    });
+  }
+  let text: string;
+  try {
+    text = decodeUtf8Strict(bytes);
+  } catch (e) {
+    if (!(e instanceof Utf8DecodeError)) throw e;
+    throw new ConfigError(`not valid UTF-8 text (${e.message})`, { file: path }, { cause: e });
+  }
+  return text.replace(/\r\n?/g, "\n");
+}
+
+function finish(config: unknown, options: LoadConfigOptions): unknown {
+  const normalized = normalizeConfig(config);
+  if (!options.resolveEnv) return normalized;
+  return resolveEnvVars(normalized, {
+    allowSensitiveDefaults: options.allowSensitiveDefaults,
+    env: options.env,
+    readFile: options.readFile,
+  });
+}
+
+/**
+ * Loads a config file like pgmonkey (Python)'s `load_config`: YAML
+ * (PyYAML-compatible, see `parseYaml`) → unwrap a legacy `postgresql:` key →
+ * optionally resolve `${VAR}` / `from_env` / `from_file`. No validation: the
+ * result is whatever the YAML holds (normally a mapping; `null` for an empty
+ * file).
+ *
+ * @param path The YAML file.
+ * @param options `resolveEnv`, `allowSensitiveDefaults` (both default false).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "./load.ts";
+ * const cfg = await loadConfig("config.yaml", { resolveEnv: true });
+ * ```
+ */
+export async function loadConfig(path: string, options: LoadConfigOptions = {}): Promise<unknown> {
+  const text = await readConfigText(path);
+  return finish(parseYaml(text, path), options);
+}
+
+/**
+ * The object counterpart of {@link loadConfig} (pgmonkey's
+ * `get_database_connection_from_dict` path): deep-copies `config`, unwraps a
+ * legacy `postgresql:` key and optionally interpolates. The input is never
+ * mutated.
+ *
+ * @example
+ * ```ts
+ * import { loadConfigFromObject } from "./load.ts";
+ * const cfg = loadConfigFromObject(
+ *   { connection_settings: { host: "${PGHOST:-localhost}" } },
+ *   { resolveEnv: true },
+ * );
+ * ```
+ */
+export function loadConfigFromObject(config: unknown, options: LoadConfigOptions = {}): unknown {
+  return finish(deepCopy(config), options);
+}
+
+/**
+ * Loads (from a path) or takes (from an object) a config, normalizes,
+ * optionally interpolates, and validates it. This is what the connection
+ * manager uses.
+ *
+ * @param source A YAML file path, or an already parsed config object.
+ * @param options Interpolation options and an explicit `connectionType`.
+ *
+ * @example
+ * ```ts
+ * import { readValidatedConfig } from "./load.ts";
+ * const { config, raw } = await readValidatedConfig("config.yaml", {
+ *   resolveEnv: true,
+ *   connectionType: "pool",
+ * });
+ * config.pool_settings.max_size;
+ * ```
+ */
+export async function readValidatedConfig(
+  source: string | RawConfig,
+  options: ReadConfigOptions = {},
+): Promise<ValidatedConfig> {
+  const file = typeof source === "string" ? source : undefined;
+  const raw = file !== undefined
+    ? await loadConfig(file, options)
+    : loadConfigFromObject(source, options);
+  const config = validateConfig(raw, { file, connectionType: options.connectionType });
+  const result: ValidatedConfig = { raw: raw as RawConfig, config };
+  if (file !== undefined) result.file = file;
+  return result;
+}

@@ -1,0 +1,151 @@
+/**
+ * Types of a pgmonkey config file, before and after validation.
+ *
+ * @module
+ */
+
+/** The four connection types a config file can ask for. */
+export type ConnectionType = "normal" | "pool" | "async" | "async_pool";
+
+/** Every valid connection type, in the order error messages list them. */
+export const CONNECTION_TYPES: readonly ConnectionType[] = [
+  "normal",
+  "pool",
+  "async",
+  "async_pool",
+];
+
+/** The six libpq sslmodes. */
+export type SslMode =
+  | "disable"
+  | "allow"
+  | "prefer"
+  | "require"
+  | "verify-ca"
+  | "verify-full";
+
+/** Every valid sslmode, in libpq's order. */
+export const SSL_MODES: readonly SslMode[] = [
+  "disable",
+  "allow",
+  "prefer",
+  "require",
+  "verify-ca",
+  "verify-full",
+];
+
+/**
+ * The 16 keys `connection_settings` may hold, in the order pgmonkey (Python)
+ * lists them in its "Unknown connection settings ignored" warning.
+ */
+export const CONNECTION_SETTING_KEYS: readonly string[] = [
+  "user",
+  "password",
+  "host",
+  "port",
+  "dbname",
+  "sslmode",
+  "sslcert",
+  "sslkey",
+  "sslrootcert",
+  "connect_timeout",
+  "application_name",
+  "keepalives",
+  "keepalives_idle",
+  "keepalives_interval",
+  "keepalives_count",
+  "autocommit",
+];
+
+/**
+ * Validated `connection_settings`. A key that was absent, `null` or the empty
+ * string (libpq's "use the default") is `undefined` here.
+ */
+export interface ConnectionSettings {
+  /** Role name. */
+  user?: string;
+  /** Password (never printed: see `redactConfig`). */
+  password?: string;
+  /** Host name, IP address, or a Unix socket directory (starts with `/`). */
+  host?: string;
+  /** TCP port. */
+  port?: number;
+  /** Database name. */
+  dbname?: string;
+  /** libpq sslmode; libpq's default is `prefer`. */
+  sslmode?: SslMode;
+  /** Path of the client certificate (PEM). */
+  sslcert?: string;
+  /** Path of the client private key (PEM). */
+  sslkey?: string;
+  /** Path of the CA certificate(s) that sign the server certificate (PEM). */
+  sslrootcert?: string;
+  /** Seconds allowed for TCP connect + TLS + authentication. */
+  connect_timeout?: number;
+  /** `application_name` reported to the server. */
+  application_name?: string;
+  /** TCP keepalives on (libpq default) or off. */
+  keepalives?: boolean;
+  /** Seconds of idleness before the first keepalive probe. */
+  keepalives_idle?: number;
+  /** Seconds between keepalive probes (not settable from Node/Deno; kept for parity). */
+  keepalives_interval?: number;
+  /** Probes before the connection is dropped (not settable from Node/Deno; kept for parity). */
+  keepalives_count?: number;
+  /** Autocommit mode for `normal`/`async` (ignored by the pool types, as upstream). */
+  autocommit?: boolean;
+}
+
+/** Validated `pool_settings` / `async_pool_settings` (psycopg_pool's names and units). */
+export interface PoolSettings {
+  /** Connections opened when the pool is created and kept open. psycopg_pool default 4. */
+  min_size?: number;
+  /** Upper bound of open connections. psycopg_pool default: `min_size`. */
+  max_size?: number;
+  /** Seconds to wait for a free connection before `PoolTimeoutError`. Default 30. */
+  timeout?: number;
+  /** Seconds a connection may stay idle (above `min_size`) before it is closed. Default 600. */
+  max_idle?: number;
+  /** Seconds after which a connection is retired. Default 3600. */
+  max_lifetime?: number;
+  /** Run `SELECT 1` before handing a connection out; replace it if dead. */
+  check_on_checkout?: boolean;
+  /** Most callers allowed to wait at once (0 = unlimited). */
+  max_waiting?: number;
+  /** Seconds to keep retrying to open connections after a failure. */
+  reconnect_timeout?: number;
+  /** psycopg_pool worker threads: accepted for compatibility, no effect here. */
+  num_workers?: number;
+  /** A name for logs and stats. */
+  name?: string;
+}
+
+/** Session settings (GUC name → value as text, Python `str(value)` semantics). */
+export type SessionSettings = Record<string, string>;
+
+/** A validated pgmonkey config: every section present, every value typed. */
+export interface PgMonkeyConfig {
+  /** `connection_type` from the file, or `normal`. */
+  connection_type: ConnectionType;
+  /** Connection parameters. */
+  connection_settings: ConnectionSettings;
+  /** GUCs for `normal` and `pool`. */
+  sync_settings: SessionSettings;
+  /** GUCs for `async` and `async_pool`. */
+  async_settings: SessionSettings;
+  /** Pool parameters for `pool`. */
+  pool_settings: PoolSettings;
+  /** Pool parameters for `async_pool`. */
+  async_pool_settings: PoolSettings;
+}
+
+/** A parsed but not yet validated config (what YAML gave, after interpolation). */
+export type RawConfig = Record<string, unknown>;
+
+/** Options for loading a config file or object. */
+export interface LoadOptions {
+  /** Resolve `${VAR}`, `${VAR:-default}`, `from_env` and `from_file` (default false). */
+  resolveEnv?: boolean;
+  /** Allow `${VAR:-default}` on sensitive keys such as `password` (default false). */
+  allowSensitiveDefaults?: boolean;
+}

@@ -1,0 +1,166 @@
+/**
+ * `PGConnectionManager`: turns a config file (or object) and a connection type
+ * into a cached connection handle.
+ *
+ * @module
+ */
+import process from "node:process";
+import { cacheKey } from "../config/hash.ts";
+import { loadConfig, loadConfigFromObject } from "../config/load.ts";
+import { resolveConnectionType, validateConfig } from "../config/validate.ts";
+import type { ConnectionType, LoadOptions, RawConfig } from "../config/types.ts";
+import type { PGConnection } from "./handle.ts";
+import { openConnection } from "./open.ts";
+
+/** Options of `getDatabaseConnection` / `getDatabaseConnectionFromConfig`. */
+export interface GetConnectionOptions extends LoadOptions {
+  /** Close the cached handle for this config and type, and open a new one. */
+  forceReload?: boolean;
+}
+
+/** What `cacheInfo` reports. */
+export interface CacheInfo {
+  /** Number of cached handles. */
+  size: number;
+  /** One entry per cached handle: the first 12 hex digits of its config hash, and its type. */
+  entries: { key: string; connectionType: ConnectionType }[];
+}
+
+interface Entry {
+  type: ConnectionType;
+  handle: Promise<PGConnection>;
+}
+
+/**
+ * Hands out connection handles, one per (resolved config, type): the same
+ * config content and type always give the same handle, also under a storm of
+ * concurrent first calls (the in-flight creation is shared). A failed creation
+ * is not cached.
+ *
+ * @example
+ * ```ts ignore
+ * import { PGConnectionManager } from "@pgmonkey/pgmonkey";
+ *
+ * const manager = new PGConnectionManager();
+ * const db = await manager.getDatabaseConnection("config.yaml", "pool", { resolveEnv: true });
+ * const rows = await db.transaction(async (tx) => {
+ *   await tx`INSERT INTO customers ${tx({ name: "Frank" })}`;
+ *   return await tx`SELECT name FROM customers`;
+ * });
+ * console.log(rows.length, manager.cacheInfo);
+ * await manager.clearCache();
+ * ```
+ */
+export class PGConnectionManager {
+  readonly #cache = new Map<string, Entry>();
+
+  /**
+   * A handle for the config in `path`. `type` defaults to the file's
+   * `connection_type`, then `normal`.
+   */
+  async getDatabaseConnection(
+    path: string,
+    type?: ConnectionType | string,
+    options: GetConnectionOptions = {},
+  ): Promise<PGConnection> {
+    const raw = await loadConfig(path, options);
+    return await this.#get(raw, type, options, path);
+  }
+
+  /** A handle for an in-memory config object (same rules as a file). */
+  async getDatabaseConnectionFromConfig(
+    config: RawConfig,
+    type?: ConnectionType | string,
+    options: GetConnectionOptions = {},
+  ): Promise<PGConnection> {
+    const raw = loadConfigFromObject(config, options);
+    return await this.#get(raw, type, options);
+  }
+
+  /** Size of the cache and the type of every cached handle. */
+  get cacheInfo(): CacheInfo {
+    return {
+      size: this.#cache.size,
+      entries: [...this.#cache.entries()].map(([key, e]) => ({
+        key: key.slice(0, 12),
+        connectionType: e.type,
+      })),
+    };
+  }
+
+  /**
+   * Closes every cached handle and empties the cache. In-flight queries get up
+   * to `timeoutSeconds` (default 5) to finish. Never throws.
+   */
+  async clearCache(timeoutSeconds = 5): Promise<void> {
+    const entries = [...this.#cache.values()];
+    this.#cache.clear();
+    await Promise.all(entries.map((e) => closeQuietly(e.handle, timeoutSeconds)));
+  }
+
+  /**
+   * Opt-in graceful shutdown: on SIGINT or SIGTERM, stop handing out work,
+   * let in-flight queries and transactions finish for up to `timeoutSeconds`
+   * (default 10), close every cached handle, then exit with the usual status
+   * (130 for SIGINT, 143 for SIGTERM). Returns a function that removes the
+   * handlers. The handlers do not keep the process alive.
+   *
+   * @example
+   * ```ts ignore
+   * const manager = new PGConnectionManager();
+   * manager.closeOnSignals({ timeoutSeconds: 15 });
+   * ```
+   */
+  closeOnSignals(options: { timeoutSeconds?: number; exit?: boolean } = {}): () => void {
+    const timeout = options.timeoutSeconds ?? 10;
+    const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+      const handler = () => {
+        void this.clearCache(timeout).finally(() => {
+          if (options.exit !== false) process.exit(signal === "SIGINT" ? 130 : 143);
+        });
+      };
+      process.on(signal, handler);
+      return () => process.off(signal, handler);
+    });
+    return () => handlers.forEach((off) => off());
+  }
+
+  async #get(
+    raw: unknown,
+    requested: ConnectionType | string | undefined,
+    options: GetConnectionOptions,
+    file?: string,
+  ): Promise<PGConnection> {
+    const type = resolveConnectionType(requested, raw, file);
+    const config = validateConfig(raw, { file, connectionType: type });
+    const key = await cacheKey(raw, type);
+    const existing = this.#cache.get(key);
+    if (existing && !options.forceReload) {
+      const handle = await existing.handle;
+      if (!handle.closed) return handle;
+    }
+    if (existing) {
+      this.#cache.delete(key);
+      await closeQuietly(existing.handle);
+      // Another caller may have started a fresh handle while we were closing.
+      const fresh = this.#cache.get(key);
+      if (fresh) return await fresh.handle;
+    }
+    const entry: Entry = { type, handle: openConnection(config, type) };
+    this.#cache.set(key, entry);
+    try {
+      return await entry.handle;
+    } catch (e) {
+      if (this.#cache.get(key) === entry) this.#cache.delete(key);
+      throw e;
+    }
+  }
+}
+
+async function closeQuietly(handle: Promise<PGConnection>, timeoutSeconds = 5): Promise<void> {
+  try {
+    await (await handle).close(timeoutSeconds);
+  } catch {
+    // creation failed or close failed: nothing left to close
+  }
+}

@@ -1,0 +1,351 @@
+// The sslmode matrix against the throwaway server (TLS on, certificate for DNS:localhost only,
+// signed by ca.crt; pg_hba: certuser needs a client certificate, sslonly is refused without TLS),
+// through postgres.js with our transport as its `socket`.
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { freshDatabase, testCertPaths, testServer } from "../support/db.ts";
+import type { ConnectionSettings } from "../../src/config/types.ts";
+import { ConfigError } from "../../src/errors.ts";
+import { planTls } from "../../src/connect/tls.ts";
+import { createTransport, type Transport, TransportError } from "../../src/connect/transport.ts";
+
+const SSLONLY_PASSWORD = "sslonly-pw-7d1c";
+
+interface Client {
+  sql: postgres.Sql;
+  transport: Transport;
+  close(): Promise<void>;
+}
+
+/** postgres.js on our transport, for `settings` (host/port/user/password/dbname default to the test server's). */
+async function client(settings: ConnectionSettings, max = 1): Promise<Client> {
+  const s = testServer();
+  const host = settings.host ?? s.host;
+  const port = settings.port ?? s.port;
+  const user = settings.user ?? s.user;
+  const tls = await planTls({ ...settings, host });
+  const transport = createTransport({
+    host,
+    port,
+    tls,
+    user,
+    database: settings.dbname,
+    connectTimeout: 10,
+  });
+  const options = {
+    host,
+    port,
+    user,
+    password: settings.password ?? (user === s.user ? s.password : undefined),
+    database: settings.dbname,
+    max,
+    ssl: false,
+    idle_timeout: null,
+    max_lifetime: null,
+    onnotice: () => {},
+    socket: transport.socket,
+  };
+  const sql = postgres(
+    options as unknown as postgres.Options<Record<string, postgres.PostgresType>>,
+  );
+  return {
+    sql,
+    transport,
+    close: async () => {
+      await sql.end({ timeout: 1 });
+      transport.destroy();
+    },
+  };
+}
+
+async function sslState(sql: postgres.Sql): Promise<{ ssl: boolean; version: string | null }> {
+  const [row] = await sql`SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()`;
+  return { ssl: row.ssl, version: row.version };
+}
+
+/** The error a first query fails with. */
+async function failure(settings: ConnectionSettings): Promise<Error> {
+  const c = await client(settings);
+  try {
+    await c.sql`SELECT 1`;
+  } catch (e) {
+    return e as Error;
+  } finally {
+    await c.close();
+  }
+  assert.fail(`expected the connection to fail for ${JSON.stringify(settings)}`);
+}
+
+function assertOneLineWithoutSecrets(e: Error): void {
+  assert.ok(!e.message.includes("\n"), `one line: ${e.message}`);
+  assert.ok(!e.message.includes(testServer().password), "no password in the message");
+}
+
+Deno.test({
+  name: "sslmode matrix through postgres.js with our transport",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const certs = testCertPaths();
+    const db = await freshDatabase("tls matrix");
+    const dbname = db.dbname;
+    try {
+      await db.admin.unsafe(`
+        DO $$ BEGIN CREATE ROLE certuser LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+        DO $$ BEGIN CREATE ROLE sslonly LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+        ALTER ROLE sslonly PASSWORD '${SSLONLY_PASSWORD}';
+      `);
+
+      await t.step("verify-full with host localhost connects over TLS", async () => {
+        const c = await client({
+          host: "localhost",
+          dbname,
+          sslmode: "verify-full",
+          sslrootcert: certs.ca,
+        });
+        try {
+          assert.equal((await sslState(c.sql)).ssl, true);
+          assert.equal(c.transport.stats().tls, true);
+        } finally {
+          await c.close();
+        }
+      });
+
+      await t.step(
+        "verify-full with host 127.0.0.1 fails with a clear host-name message",
+        async () => {
+          const e = await failure({
+            host: "127.0.0.1",
+            dbname,
+            sslmode: "verify-full",
+            sslrootcert: certs.ca,
+          });
+          assert.ok(e instanceof TransportError);
+          assert.equal(e.code, "ERR_TLS_CERT_ALTNAME_INVALID");
+          assert.match(
+            e.message,
+            /^server certificate for "127\.0\.0\.1" does not match host name \(sslmode=verify-full\): .*127\.0\.0\.1.*DNS:localhost/,
+          );
+          assertOneLineWithoutSecrets(e);
+        },
+      );
+
+      await t.step(
+        "verify-ca with host 127.0.0.1 connects (chain only, no host name check)",
+        async () => {
+          const c = await client({
+            host: "127.0.0.1",
+            dbname,
+            sslmode: "verify-ca",
+            sslrootcert: certs.ca,
+          });
+          try {
+            assert.equal((await sslState(c.sql)).ssl, true);
+          } finally {
+            await c.close();
+          }
+        },
+      );
+
+      await t.step("verify-ca against an unrelated CA fails", async () => {
+        const e = await failure({
+          host: "127.0.0.1",
+          dbname,
+          sslmode: "verify-ca",
+          sslrootcert: certs.otherCa,
+        });
+        assert.ok(e instanceof TransportError);
+        assert.match(
+          e.message,
+          /^server certificate for "127\.0\.0\.1" could not be verified against root certificate ".*other-ca\.crt" \(sslmode=verify-ca\): /,
+        );
+        assertOneLineWithoutSecrets(e);
+      });
+
+      await t.step(
+        "require with a root certificate verifies the chain (libpq's rule)",
+        async () => {
+          const e = await failure({
+            host: "127.0.0.1",
+            dbname,
+            sslmode: "require",
+            sslrootcert: certs.otherCa,
+          });
+          assert.match(e.message, /could not be verified .*\(sslmode=require\)/);
+          const c = await client({
+            host: "127.0.0.1",
+            dbname,
+            sslmode: "require",
+            sslrootcert: certs.ca,
+          });
+          try {
+            assert.equal((await sslState(c.sql)).ssl, true);
+          } finally {
+            await c.close();
+          }
+        },
+      );
+
+      await t.step("require without a root certificate encrypts without verifying", async () => {
+        const c = await client({ host: "127.0.0.1", dbname, sslmode: "require" });
+        try {
+          const state = await sslState(c.sql);
+          assert.equal(state.ssl, true);
+          assert.match(state.version ?? "", /^TLSv1\.[23]$/);
+          assert.equal(c.transport.stats().tlsProtocol, state.version);
+        } finally {
+          await c.close();
+        }
+      });
+
+      await t.step("prefer uses TLS when the server offers it", async () => {
+        const c = await client({ host: "127.0.0.1", dbname, sslmode: "prefer" });
+        try {
+          assert.equal((await sslState(c.sql)).ssl, true);
+        } finally {
+          await c.close();
+        }
+      });
+
+      await t.step("disable stays plaintext", async () => {
+        const c = await client({ host: "127.0.0.1", dbname, sslmode: "disable" });
+        try {
+          assert.equal((await sslState(c.sql)).ssl, false);
+          assert.equal(c.transport.stats().tls, false);
+        } finally {
+          await c.close();
+        }
+      });
+
+      await t.step("disable as a role that pg_hba refuses without TLS fails clearly", async () => {
+        const e = await failure({
+          user: "sslonly",
+          password: SSLONLY_PASSWORD,
+          dbname,
+          sslmode: "disable",
+        });
+        assert.equal((e as { code?: string }).code, "28000");
+        assert.match(e.message, /pg_hba\.conf rejects connection .*"sslonly".*no encryption/);
+        assert.ok(!e.message.includes(SSLONLY_PASSWORD));
+      });
+
+      await t.step("allow retries over TLS when plaintext is refused", async () => {
+        const c = await client({
+          user: "sslonly",
+          password: SSLONLY_PASSWORD,
+          dbname,
+          sslmode: "allow",
+        }, 2);
+        try {
+          const [a, b] = await Promise.all([
+            sslState(c.sql),
+            c.sql`SELECT pg_sleep(0.05)`.then(() => sslState(c.sql)),
+          ]);
+          assert.equal(a.ssl, true);
+          assert.equal(b.ssl, true);
+          assert.equal(c.transport.stats().tls, true);
+        } finally {
+          await c.close();
+        }
+      });
+
+      await t.step("allow stays plaintext when the server accepts it", async () => {
+        const c = await client({ dbname, sslmode: "allow" });
+        try {
+          assert.equal((await sslState(c.sql)).ssl, false);
+          assert.equal(c.transport.stats().tls, false);
+        } finally {
+          await c.close();
+        }
+      });
+
+      await t.step("a client certificate authenticates certuser (verify-full)", async () => {
+        const c = await client({
+          host: "localhost",
+          user: "certuser",
+          dbname,
+          sslmode: "verify-full",
+          sslrootcert: certs.ca,
+          sslcert: certs.clientCert,
+          sslkey: certs.clientKey,
+        });
+        try {
+          const [row] = await c.sql`
+            SELECT current_user AS who, ssl, client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()`;
+          assert.deepEqual({ ...row }, { who: "certuser", ssl: true, client_dn: "/CN=certuser" });
+        } finally {
+          await c.close();
+        }
+      });
+
+      await t.step("certuser without a client certificate is refused", async () => {
+        const e = await failure({
+          host: "localhost",
+          user: "certuser",
+          dbname,
+          sslmode: "verify-full",
+          sslrootcert: certs.ca,
+        });
+        assert.equal((e as { code?: string }).code, "28000");
+        assert.match(e.message, /certificate/);
+      });
+
+      await t.step(
+        "a missing sslrootcert file is a ConfigError before any connection",
+        async () => {
+          const missing = `${certs.ca}.missing`;
+          await assert.rejects(
+            planTls({ host: "localhost", sslmode: "verify-full", sslrootcert: missing }),
+            (e: unknown) => {
+              assert.ok(e instanceof ConfigError);
+              assert.equal(
+                e.message,
+                `connection_settings.sslrootcert: cannot read '${missing}': file not found`,
+              );
+              return true;
+            },
+          );
+        },
+      );
+
+      await t.step("sslmode is ignored over a Unix socket (as in libpq)", async () => {
+        const dir = "/tmp";
+        try {
+          await Deno.stat(`${dir}/.s.PGSQL.${testServer().port}`);
+        } catch {
+          return; // the server has no socket there on this machine
+        }
+        const c = await client({ host: dir, dbname, sslmode: "verify-full" });
+        try {
+          assert.equal((await sslState(c.sql)).ssl, false);
+          assert.equal(c.transport.stats().tls, false);
+        } finally {
+          await c.close();
+        }
+      });
+
+      await t.step(
+        "failing connections keep failing fast instead of hanging the pool",
+        async () => {
+          const c = await client({
+            host: "127.0.0.1",
+            dbname,
+            sslmode: "verify-full",
+            sslrootcert: certs.ca,
+          }, 2);
+          try {
+            for (let i = 0; i < 4; i++) {
+              await assert.rejects(c.sql`SELECT 1`, /does not match host name/);
+            }
+            assert.ok(c.transport.stats().failed >= 4);
+            assert.equal(c.transport.stats().open, 0);
+          } finally {
+            await c.close();
+          }
+        },
+      );
+    } finally {
+      await db.close();
+    }
+  },
+});
