@@ -49,13 +49,16 @@ try {
   };
   await writeFile(configPath, stringify(config));
   console.log(await Deno.readTextFile(configPath));
-  console.log(`  (the full commented template has ${CONFIG_TEMPLATE.split("\n").length} lines)`);
+  console.log(`  (the full commented template has ${CONFIG_TEMPLATE.trimEnd().split("\n").length} lines)`);
 
   step("Loading with env interpolation, validating, and redacting for logs");
   const raw = await loadConfig(configPath, { resolveEnv: true });
   const valid = validateConfig(raw, { file: configPath });
   console.log("  port is now a number:", valid.connection_settings.port);
-  console.log("  redacted:", JSON.stringify(redactConfig(raw).connection_settings));
+  console.log(
+    "  redacted:",
+    JSON.stringify((redactConfig(raw) as Record<string, unknown>).connection_settings),
+  );
 
   step("Connecting with each of the four connection types");
   for (const type of ["normal", "pool", "async", "async_pool"] as const) {

@@ -22,9 +22,23 @@
  * `~/.postgresql/postgresql.key`. TLS is never used over Unix sockets (libpq
  * ignores sslmode there).
  *
+ * How `allow` is carried out (by the transport): the first connection of a
+ * transport is preceded by a plaintext probe that sends a StartupMessage
+ * (user and database only) and reads the server's first answer. An
+ * authentication request means the server accepts plaintext: the probe is
+ * closed and this and later connections are plaintext. An ErrorResponse with
+ * SQLSTATE 28000 (pg_hba refuses the plaintext connection) makes this and
+ * later connections use TLS, verified as for `require`. Any other answer
+ * keeps plaintext, and the real connection reports it. The choice is made
+ * once per transport; it costs one extra, short-lived connection. (libpq
+ * retries each connection over TLS after any error during authentication,
+ * including a wrong password; the probe stops before authentication.)
+ *
  * Differences from libpq, on purpose: a root certificate file named in
  * `sslrootcert` that cannot be read is an error in every mode (libpq
- * silently skips verification for `require`/`allow`/`prefer`).
+ * silently skips verification for `require`/`allow`/`prefer`); and `prefer`
+ * does not retry in plaintext when the server refuses a login over TLS
+ * (libpq does; it does retry when the TLS handshake fails).
  *
  * @module
  */
@@ -33,6 +47,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ConnectionOptions } from "node:tls";
 import { isIP } from "node:net";
+import process from "node:process";
 import type { ConnectionSettings, SslMode } from "../config/types.ts";
 import { ConfigError } from "../errors.ts";
 
@@ -146,7 +161,7 @@ async function readPem(
  * such check.
  */
 async function checkKeyPermissions(path: string): Promise<void> {
-  if (typeof Deno !== "undefined" ? Deno.build.os === "windows" : false) return;
+  if (process.platform === "win32") return;
   let mode: number;
   let uid: number;
   try {
