@@ -49,7 +49,9 @@ try {
   };
   await writeFile(configPath, stringify(config));
   console.log(await Deno.readTextFile(configPath));
-  console.log(`  (the full commented template has ${CONFIG_TEMPLATE.trimEnd().split("\n").length} lines)`);
+  console.log(
+    `  (the full commented template has ${CONFIG_TEMPLATE.trimEnd().split("\n").length} lines)`,
+  );
 
   step("Loading with env interpolation, validating, and redacting for logs");
   const raw = await loadConfig(configPath, { resolveEnv: true });
