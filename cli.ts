@@ -20,6 +20,7 @@
 import { main } from "./src/cli/main.ts";
 
 export { main };
+export type { Output } from "./src/cli/output.ts";
 
 if (import.meta.main) {
   Deno.exit(await main(Deno.args));

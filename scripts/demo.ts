@@ -102,6 +102,42 @@ try {
     await conn.sql`VACUUM customers`;
     console.log("  VACUUM ran on a borrowed connection; stats:", JSON.stringify(db.stats()));
   }
+
+  step("The pgmonkey CLI (deno run -A cli.ts …, or deno run -A jsr:@pgmonkey/cli …)");
+  const cli = async (...args: string[]) => {
+    console.log(`  $ pgmonkey ${args.join(" ")}`);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../cli.ts", import.meta.url).pathname, ...args],
+      env: { DEMO_PGPASSWORD: server.password },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    console.log(text.trimEnd().split("\n").map((l) => `    ${l}`).join("\n"));
+    console.log(`    (exit ${out.code})`);
+  };
+  const templatePath = join(dir, "new", "template.yaml");
+  await cli("pgconfig", "create", "--filepath", templatePath);
+  await cli("pgconfig", "test", "--connconfig", configPath, "--resolve-env");
+  await cli(
+    "pgconfig",
+    "test",
+    "--connconfig",
+    configPath,
+    "--connection-type",
+    "async_pool",
+    "--resolve-env",
+  );
+  await cli("pgserverconfig", "--filepath", configPath);
+  await cli("pgserverconfig", "--filepath", configPath, "--audit", "--resolve-env");
+  await cli("pgconfig", "generate-code", "--filepath", templatePath, "--connection-type", "pool");
+  console.log("  A failing connection is one line and exit 1 (the password is never printed):");
+  await writeFile(
+    join(dir, "bad.yaml"),
+    stringify({
+      ...config,
+      connection_settings: { ...config.connection_settings, password: "not-the-password" },
+    }),
+  );
+  await cli("pgconfig", "test", "--connconfig", join(dir, "bad.yaml"));
 } finally {
   await manager.clearCache();
   await rm(dir, { recursive: true, force: true });

@@ -18,9 +18,9 @@
  *
  * @module
  */
-import { main } from "@pgmonkey/pgmonkey/cli";
+import { main, type Output } from "@pgmonkey/pgmonkey/cli";
 
-export { main };
+export { main, type Output };
 
 if (import.meta.main) {
   Deno.exit(await main(Deno.args));

@@ -469,7 +469,7 @@ export interface GroupParse {
 export function parseGroupArgs(spec: CommandSpec, args: readonly string[]): GroupParse {
   const at = args.findIndex((a) => !a.startsWith("-") || a === "-" || a === "--");
   const own = at < 0 ? args : args.slice(0, at);
-  const values = parseCommandArgs({ ...spec, options: spec.options }, own);
+  const values = parseCommandArgs(spec, own);
   if (at < 0) return { values, rest: [] };
   const word = args[at] === "--" ? args[at + 1] : args[at];
   const restStart = args[at] === "--" ? at + 2 : at + 1;

@@ -142,9 +142,11 @@ export function exitCodeFor(error: unknown): number {
 export function describeError(error: unknown): string {
   let text: string;
   if (error instanceof Error) {
-    text = EXPECTED_ERRORS.has(error.name) || EXPECTED_ERRORS.has(error.constructor.name)
-      ? error.message
-      : `unexpected ${error.name}: ${error.message}`;
+    // Driver and network errors carry a string code (ECONNRESET, CONNECTION_CLOSED, SQLSTATE).
+    const expected = EXPECTED_ERRORS.has(error.name) ||
+      EXPECTED_ERRORS.has(error.constructor.name) ||
+      typeof (error as { code?: unknown }).code === "string";
+    text = expected ? error.message : `unexpected ${error.name}: ${error.message}`;
   } else {
     text = `unexpected error: ${String(error)}`;
   }

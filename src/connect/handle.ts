@@ -174,7 +174,18 @@ export class PGConnection implements AsyncDisposable {
     const { timeout, checkOnCheckout } = this.#plan.pool;
     const deadline = performance.now() + timeout * 1000;
     for (let attempt = 0;; attempt++) {
-      const reserved = await this.#reserveWithin(deadline);
+      let reserved: ReservedSql;
+      try {
+        reserved = await this.#reserveWithin(deadline);
+      } catch (e) {
+        // postgres.js can fail a reservation with the error that killed the
+        // connection's previous socket; nothing ran yet, so try again.
+        if (isDeadConnectionError(e) && attempt < 3 && performance.now() < deadline) {
+          this.#replaced++;
+          continue;
+        }
+        throw e;
+      }
       if (checkOnCheckout) {
         try {
           await reserved`SELECT 1`;

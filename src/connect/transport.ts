@@ -159,6 +159,7 @@ export class TransportError extends Error {
 
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4]);
+const CANCEL_REQUEST_CODE = 80877102;
 const CHAR_S = 0x53; // Sync (client) / 'S' answer to SSLRequest
 const CHAR_N = 0x4e;
 const CHAR_Q = 0x51;
@@ -343,6 +344,7 @@ class TrackedSocket implements FrameVisitor {
   #busy = true; // a new socket is ref'd
   #ready = false;
   #wedged = false;
+  #cancel = false;
   #closed = false;
   #retired = false;
   #retireScheduled = false;
@@ -436,7 +438,14 @@ class TrackedSocket implements FrameVisitor {
     } else if (EXTENDED[type] === 1) {
       this.#unsynced = true;
       if (type === CHAR_P) return this.#peek(type, bodyLength, chunk, bodyStart);
-    } else if (type === UNTYPED || type === CHAR_F) {
+    } else if (type === UNTYPED) {
+      this.#pending++;
+      // A CancelRequest connection closes without a session: that is not a failure.
+      if (bodyLength === 12 && chunk.length - bodyStart >= 4) {
+        this.#cancel = ((chunk[bodyStart] << 24) | (chunk[bodyStart + 1] << 16) |
+          (chunk[bodyStart + 2] << 8) | chunk[bodyStart + 3]) === CANCEL_REQUEST_CODE;
+      }
+    } else if (type === CHAR_F) {
       this.#pending++;
     }
     return 0;
@@ -615,7 +624,7 @@ class TrackedSocket implements FrameVisitor {
     if (this.#closed) return;
     this.#closed = true;
     this.#clearTimers();
-    this.#owner.onClose(this, !this.#ready && !this.#wedged);
+    this.#owner.onClose(this, !this.#ready && !this.#wedged && !this.#cancel);
   }
 }
 

@@ -13,7 +13,8 @@ import {
   PGMONKEY,
   PGSERVERCONFIG,
 } from "../../src/cli/commands.ts";
-import { cli, type CliResult, lines, show, tempDir } from "./_helpers.ts";
+import { join } from "node:path";
+import { cli, type CliResult, lines, REPO_DIR, show, tempDir } from "./_helpers.ts";
 
 const dir = await tempDir("usage");
 
@@ -83,6 +84,17 @@ Deno.test("help texts: psycopg alias documented, argparse layout kept", async ()
 Deno.test("--version prints the version of deno.json", async () => {
   const r = await cli(["--version"]);
   deepStrictEqual([r.code, r.stdout, r.stderr], [0, `pgmonkey ${denoJson.version}\n`, ""]);
+});
+
+Deno.test("the @pgmonkey/cli package runs the same CLI", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(REPO_DIR, "packages", "cli", "mod.ts"), "--version"],
+    cwd: REPO_DIR,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  strictEqual(out.code, 0, new TextDecoder().decode(out.stderr));
+  strictEqual(new TextDecoder().decode(out.stdout), `pgmonkey ${denoJson.version}\n`);
 });
 
 Deno.test("no command: help on stderr, exit 2; a group without subcommand too", async () => {

@@ -311,6 +311,27 @@ Deno.test({
 });
 
 Deno.test({
+  name: "query cancellation goes through the transport and is not counted as a failure",
+  ...integration,
+  async fn() {
+    const db = await database();
+    const c = client(db.dbname, { max: 1 });
+    try {
+      const slow = c.sql`SELECT pg_sleep(5)`;
+      const outcome = slow.then(() => "finished", (e) => e.code);
+      await sleep(200);
+      await slow.cancel();
+      assert.equal(await outcome, "57014");
+      assert.equal((await c.sql`SELECT 3 AS n`)[0].n, 3);
+      await eventually("the cancel connection closed", () => c.transport.stats().open === 1);
+      assert.equal(c.transport.stats().failed, 0);
+    } finally {
+      await c.close();
+    }
+  },
+});
+
+Deno.test({
   name: "closeIdle() closes idle sockets; destroy() makes later queries fail instead of hang",
   ...integration,
   async fn() {
