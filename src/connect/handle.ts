@@ -82,6 +82,24 @@ export function isDeadConnectionError(e: unknown): boolean {
 }
 
 const LATE = Symbol("late");
+const TIMED_OUT = Symbol("timed out");
+/** Attempts at a checkout before its error is given to the caller. */
+const MAX_ATTEMPTS = 10;
+
+/** Resolves to `undefined` when `p` fulfils, its error when it rejects, `TIMED_OUT` at `deadline`. */
+async function settleWithin(p: PromiseLike<unknown>, deadline: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve(p).then(() => undefined, (e) => e ?? new Error("query failed")),
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadline - performance.now()));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * A pgmonkey connection of any of the four types.
@@ -147,7 +165,10 @@ export class PGConnection implements AsyncDisposable {
       } catch (e) {
         // BEGIN failed on a connection that died while idle: fn never ran, so a
         // retry on a fresh connection is safe and invisible to the caller.
-        if (!started && isDeadConnectionError(e) && attempt < 3 && performance.now() < deadline) {
+        if (
+          !started && isDeadConnectionError(e) && attempt < MAX_ATTEMPTS &&
+          performance.now() < deadline
+        ) {
           this.#replaced++;
           continue;
         }
@@ -173,33 +194,43 @@ export class PGConnection implements AsyncDisposable {
     this.#assertOpen();
     const { timeout, checkOnCheckout } = this.#plan.pool;
     const deadline = performance.now() + timeout * 1000;
-    for (let attempt = 0;; attempt++) {
+    for (let attempt = 1;; attempt++) {
+      const retry = (e: unknown) =>
+        isDeadConnectionError(e) && attempt < MAX_ATTEMPTS && performance.now() < deadline;
       let reserved: ReservedSql;
       try {
         reserved = await this.#reserveWithin(deadline);
       } catch (e) {
         // postgres.js can fail a reservation with the error that killed the
         // connection's previous socket; nothing ran yet, so try again.
-        if (isDeadConnectionError(e) && attempt < 3 && performance.now() < deadline) {
+        if (retry(e)) {
           this.#replaced++;
           continue;
         }
         throw e;
       }
       if (checkOnCheckout) {
-        try {
-          await reserved`SELECT 1`;
-        } catch (e) {
+        const check = reserved`SELECT 1`;
+        const failure = await settleWithin(check, deadline);
+        if (failure !== undefined) {
           this.#inUse--;
-          // A dead connection must not be released: postgres.js has already
-          // (or will, when the socket closes) put it back in its closed queue,
-          // and releasing it afterwards would hand the dead socket out again.
-          if (!isDeadConnectionError(e)) reserved.release();
-          if (isDeadConnectionError(e) && attempt < 3) {
+          if (failure === TIMED_OUT) {
+            // The connection is wedged; leaving it reserved is the only safe move.
+            this.#timeouts++;
+            throw new PoolTimeoutError(timeout, "the checkout check did not answer");
+          }
+          // A connection whose socket is closed must not be released:
+          // postgres.js has put it back in its closed queue, and releasing it
+          // would hand the dead socket out again (postgres.js 3.4.9 then
+          // crashes in nextWrite). A "dead" error on a live socket is a stale
+          // error postgres.js kept from the previous socket: release normally.
+          const dead = isDeadConnectionError(failure);
+          if (!dead || this.#socketAlive(check)) reserved.release();
+          if (retry(failure)) {
             this.#replaced++;
             continue;
           }
-          throw e;
+          throw failure;
         }
       }
       let released = false;
@@ -225,7 +256,7 @@ export class PGConnection implements AsyncDisposable {
       minSize: this.#plan.pool.minSize,
       maxSize: this.#plan.pool.maxSize,
       size: t.open,
-      idle: Math.max(0, t.open - this.#inUse),
+      idle: t.idle,
       inUse: this.#inUse,
       waiting: this.#waiting,
       checkouts: this.#checkouts,
@@ -266,6 +297,12 @@ export class PGConnection implements AsyncDisposable {
     for (const r of reserved) if (r.status === "fulfilled") r.value.release();
     const failure = reserved.find((r) => r.status === "rejected");
     if (failure) throw (failure as PromiseRejectedResult).reason;
+  }
+
+  /** Whether the socket a query ran on is still open (by backend pid). */
+  #socketAlive(query: unknown): boolean {
+    const pid = (query as { state?: { pid?: number | null } }).state?.pid;
+    return typeof pid === "number" && this.#transport.isBackendOpen(pid);
   }
 
   #assertOpen(): void {

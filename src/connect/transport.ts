@@ -124,6 +124,12 @@ export interface Transport {
   readonly socket: (pgOptions?: unknown) => Promise<Duplex>;
   /** Current counters. */
   stats(): TransportStats;
+  /**
+   * True while a socket whose server process has this pid is open. Lets the
+   * pool tell a really dead connection from a stale error postgres.js
+   * reports on a live one.
+   */
+  isBackendOpen(pid: number): boolean;
   /** Gracefully closes every idle socket now (for draining a pool); returns how many. */
   closeIdle(): number;
   /** Destroys every socket and refuses new ones. */
@@ -165,6 +171,11 @@ const CHAR_N = 0x4e;
 const CHAR_Q = 0x51;
 const CHAR_P = 0x50;
 const CHAR_Z = 0x5a;
+const CHAR_K = 0x4b;
+
+function readInt32(b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+}
 const CHAR_F = 0x46;
 const CHAR_R = 0x52;
 const CHAR_E = 0x45;
@@ -359,15 +370,25 @@ class TrackedSocket implements FrameVisitor {
   #timerDue = Infinity;
   #lifeTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /** Backend process id, from the server's BackendKeyData (0 until then). */
+  pid = 0;
+
   constructor(owner: TransportImpl, socket: net.Socket) {
     this.#owner = owner;
     this.socket = socket;
     this.#out = new FrameScanner(this, true);
     let zs = 0;
     this.#in = new FrameScanner({
-      frame(type: number): number {
+      frame: (type: number, bodyLength: number, chunk: Uint8Array, bodyStart: number): number => {
         if (type === CHAR_Z) zs++;
+        else if (type === CHAR_K && bodyLength >= 4) {
+          if (chunk.length - bodyStart < 4) return 4;
+          this.pid = readInt32(chunk, bodyStart);
+        }
         return 0;
+      },
+      body: (type: number, bytes: Uint8Array): void => {
+        if (type === CHAR_K) this.pid = readInt32(bytes, 0);
       },
     });
     // Outgoing: wrap `write` on the instance (postgres.js writes whole messages through it).
@@ -701,6 +722,11 @@ class TransportImpl implements Transport {
     this.#sockets.add(new TrackedSocket(this, est.socket));
     return est.socket;
   };
+
+  isBackendOpen(pid: number): boolean {
+    for (const t of this.#sockets) if (t.pid === pid) return true;
+    return false;
+  }
 
   stats(): TransportStats {
     let idle = 0;

@@ -269,6 +269,10 @@ Deno.test("check_on_checkout replaces connections killed with pg_terminate_backe
     await db0.admin`
       SELECT pg_terminate_backend(pid) FROM pg_stat_activity
       WHERE datname = ${db0.dbname} AND application_name = ${app}`;
+    // pg_terminate_backend returns before the backends are gone: wait until
+    // they are, so the pool holds two connections that died while idle.
+    while (await backends(app) > 0) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
     for (let i = 0; i < 4; i++) {
       await using conn = await db.acquire();
       const [{ pid }] = await conn.sql`SELECT pg_backend_pid() AS pid`;
