@@ -7,6 +7,7 @@
  * @module
  */
 import type postgres from "postgres";
+import { clearTimeout as clearNodeTimeout, setTimeout as nodeSetTimeout } from "node:timers";
 import type { ConnectionType } from "../config/types.ts";
 import { PoolTimeoutError } from "../errors.ts";
 import type { ConnectionPlan } from "./options.ts";
@@ -81,8 +82,11 @@ export function isDeadConnectionError(e: unknown): boolean {
   return typeof code === "string" && DEAD_CONNECTION_CODES.has(code);
 }
 
-const LATE = Symbol("late");
 const TIMED_OUT = Symbol("timed out");
+/** How long a reservation may wait before a hedge is considered, in ms. */
+const HEDGE_AFTER_MS = 50;
+/** Most reservations in flight for one checkout. */
+const HEDGE_LIMIT = 4;
 /** Attempts at a checkout before its error is given to the caller. */
 const MAX_ATTEMPTS = 10;
 
@@ -127,7 +131,8 @@ export class PGConnection implements AsyncDisposable {
   #closed = false;
   #closing?: Promise<void>;
   #inUse = 0;
-  #waiting = 0;
+  #permits: number;
+  readonly #queue: (() => void)[] = [];
   #checkouts = 0;
   #timeouts = 0;
   #replaced = 0;
@@ -138,6 +143,7 @@ export class PGConnection implements AsyncDisposable {
     this.#plan = plan;
     this.sql = sql;
     this.#transport = transport;
+    this.#permits = plan.pool.maxSize;
   }
 
   /** True once `close()` was called. */
@@ -152,28 +158,49 @@ export class PGConnection implements AsyncDisposable {
    * free connection, then throws {@link PoolTimeoutError}; `fn` never runs
    * after that. With `autocommit: true` on `normal`/`async`, `fn` runs
    * without BEGIN (for VACUUM, CREATE DATABASE…).
+   *
+   * If the connection dies inside the transaction (server restart,
+   * `pg_terminate_backend`), the error is rethrown and the dead connection is
+   * dropped, never handed out again.
    */
   async transaction<T>(fn: (tx: TransactionSql) => T | Promise<T>): Promise<T> {
     this.#assertOpen();
-    if (this.#plan.autocommit) return await this.#autocommitRun(fn);
-    if (!this.#plan.pooled) return await this.#lend(() => this.sql.begin(fn) as Promise<T>);
-    const deadline = performance.now() + this.#plan.pool.timeout * 1000;
-    for (let attempt = 0;; attempt++) {
-      let started = false;
+    const deadline = this.#deadline();
+    for (let attempt = 1;; attempt++) {
+      const lease = await this.#checkout(deadline, false);
+      if (this.#plan.autocommit) {
+        try {
+          return await settleResult(fn(transactionSql(lease.sql, false)));
+        } finally {
+          lease.release();
+        }
+      }
       try {
-        return await this.#pooledBegin(fn, deadline, () => started = true);
+        await lease.sql`BEGIN`;
       } catch (e) {
+        lease.release();
         // BEGIN failed on a connection that died while idle: fn never ran, so a
         // retry on a fresh connection is safe and invisible to the caller.
-        if (
-          !started && isDeadConnectionError(e) && attempt < MAX_ATTEMPTS &&
-          performance.now() < deadline
-        ) {
+        if (isDeadConnectionError(e) && attempt < MAX_ATTEMPTS && performance.now() < deadline) {
           this.#replaced++;
           continue;
         }
         throw e;
       }
+      let result: T;
+      try {
+        result = await settleResult(fn(transactionSql(lease.sql, true)));
+      } catch (e) {
+        if (lease.alive()) await lease.sql`ROLLBACK`.catch(() => {});
+        lease.release();
+        throw e;
+      }
+      try {
+        await lease.sql`COMMIT`;
+      } finally {
+        lease.release();
+      }
+      return result;
     }
   }
 
@@ -192,8 +219,25 @@ export class PGConnection implements AsyncDisposable {
    */
   async acquire(): Promise<BorrowedConnection> {
     this.#assertOpen();
-    const { timeout, checkOnCheckout } = this.#plan.pool;
-    const deadline = performance.now() + timeout * 1000;
+    const lease = await this.#checkout(this.#deadline(), this.#plan.pool.checkOnCheckout);
+    return {
+      sql: lease.sql,
+      release: lease.release,
+      [Symbol.asyncDispose]: () => Promise.resolve(lease.release()),
+    };
+  }
+
+  #deadline(): number {
+    return this.#plan.pooled ? performance.now() + this.#plan.pool.timeout * 1000 : Infinity;
+  }
+
+  /**
+   * Reserves a connection (within `deadline`), optionally checks it with
+   * `SELECT 1`, and wraps it in a lease that knows whether its socket is
+   * still alive, so a dead connection is never released back to postgres.js.
+   */
+  async #checkout(deadline: number, check: boolean): Promise<Lease> {
+    const timeout = this.#plan.pool.timeout;
     for (let attempt = 1;; attempt++) {
       const retry = (e: unknown) =>
         isDeadConnectionError(e) && attempt < MAX_ATTEMPTS && performance.now() < deadline;
@@ -209,42 +253,27 @@ export class PGConnection implements AsyncDisposable {
         }
         throw e;
       }
-      if (checkOnCheckout) {
-        const check = reserved`SELECT 1`;
-        const failure = await settleWithin(check, deadline);
-        if (failure !== undefined) {
-          this.#inUse--;
-          if (failure === TIMED_OUT) {
-            // The connection is wedged; leaving it reserved is the only safe move.
-            this.#timeouts++;
-            throw new PoolTimeoutError(timeout, "the checkout check did not answer");
-          }
-          // A connection whose socket is closed must not be released:
-          // postgres.js has put it back in its closed queue, and releasing it
-          // would hand the dead socket out again (postgres.js 3.4.9 then
-          // crashes in nextWrite). A "dead" error on a live socket is a stale
-          // error postgres.js kept from the previous socket: release normally.
-          const dead = isDeadConnectionError(failure);
-          if (!dead || this.#socketAlive(check)) reserved.release();
-          if (retry(failure)) {
-            this.#replaced++;
-            continue;
-          }
-          throw failure;
-        }
-      }
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
+      const lease = new Lease(reserved, this.#transport, (dead, pid) => {
         this.#inUse--;
-        reserved.release();
-      };
-      return {
-        sql: reserved,
-        release,
-        [Symbol.asyncDispose]: () => Promise.resolve(release()),
-      };
+        if (dead) this.#givePermitAfterClose(pid);
+        else this.#givePermit();
+      });
+      if (!check) return lease;
+      const failure = await settleWithin(lease.sql`SELECT 1`, deadline);
+      if (failure === undefined) return lease;
+      if (failure === TIMED_OUT) {
+        // The connection is wedged: cut its socket (postgres.js then drops it)
+        // and give its permit back once it is gone.
+        lease.drop();
+        this.#timeouts++;
+        throw new PoolTimeoutError(timeout, "the checkout check did not answer");
+      }
+      lease.release();
+      if (retry(failure)) {
+        this.#replaced++;
+        continue;
+      }
+      throw failure;
     }
   }
 
@@ -258,7 +287,7 @@ export class PGConnection implements AsyncDisposable {
       size: t.open,
       idle: t.idle,
       inUse: this.#inUse,
-      waiting: this.#waiting,
+      waiting: this.#queue.length,
       checkouts: this.#checkouts,
       timeouts: this.#timeouts,
       replaced: this.#replaced,
@@ -299,12 +328,6 @@ export class PGConnection implements AsyncDisposable {
     if (failure) throw (failure as PromiseRejectedResult).reason;
   }
 
-  /** Whether the socket a query ran on is still open (by backend pid). */
-  #socketAlive(query: unknown): boolean {
-    const pid = (query as { state?: { pid?: number | null } }).state?.pid;
-    return typeof pid === "number" && this.#transport.isBackendOpen(pid);
-  }
-
   #assertOpen(): void {
     if (this.#closed) {
       throw new Error(
@@ -313,109 +336,246 @@ export class PGConnection implements AsyncDisposable {
     }
   }
 
-  async #lend<T>(run: () => Promise<T>): Promise<T> {
-    this.#inUse++;
-    this.#checkouts++;
-    try {
-      return await run();
-    } finally {
-      this.#inUse--;
+  /**
+   * Waits (within `deadline`) for one of the `max_size` permits. Our own queue
+   * keeps postgres.js's reserve() from ever waiting in its internal queue,
+   * where a reservation is lost when a connection closes (postgres.js 3.4.9
+   * hands it to the reconnecting connection, which drops it after fetching
+   * array types).
+   */
+  #takePermit(deadline: number): Promise<void> {
+    if (this.#permits > 0 && this.#queue.length === 0) {
+      this.#permits--;
+      return Promise.resolve();
     }
-  }
-
-  async #autocommitRun<T>(fn: (tx: TransactionSql) => T | Promise<T>): Promise<T> {
-    await using conn = await this.acquire();
-    const tx = Object.assign(
-      (...args: unknown[]) => (conn.sql as unknown as (...a: unknown[]) => unknown)(...args),
-      conn.sql,
-      {
-        savepoint: () => {
-          throw new Error("savepoint needs a transaction; this connection has autocommit: true");
-        },
-      },
-    ) as unknown as TransactionSql;
-    return await fn(tx);
-  }
-
-  #pooledBegin<T>(
-    fn: (tx: TransactionSql) => T | Promise<T>,
-    deadline: number,
-    onStart: () => void,
-  ): Promise<T> {
-    this.#enterQueue();
-    return new Promise<T>((resolve, reject) => {
-      let state: "waiting" | "running" | "late" = "waiting";
-      const timer = setTimeout(() => {
-        if (state !== "waiting") return;
-        state = "late";
-        this.#waiting--;
-        this.#timeouts++;
-        reject(new PoolTimeoutError(this.#plan.pool.timeout));
-      }, Math.max(0, deadline - performance.now()));
-      const leaveQueue = () => {
-        if (state === "waiting") this.#waiting--;
-      };
-      this.sql.begin(async (tx) => {
-        if (state === "late") throw LATE; // rolled back, connection goes back
+    const max = this.#plan.pool.maxWaiting;
+    if (max > 0 && this.#queue.length >= max) {
+      return Promise.reject(new PoolTimeoutError(0, `max_waiting ${max} callers already waiting`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waiter = () => {
         clearTimeout(timer);
-        state = "running";
-        this.#waiting--;
-        this.#inUse++;
-        this.#checkouts++;
-        onStart();
-        try {
-          return await fn(tx);
-        } finally {
-          this.#inUse--;
-        }
-      }).then(
-        (v) => resolve(v as T),
-        (e) => {
-          clearTimeout(timer);
-          leaveQueue();
-          if (e !== LATE && state !== "late") reject(e);
-        },
-      );
+        resolve();
+      };
+      this.#queue.push(waiter);
+      const ms = deadline - performance.now();
+      if (Number.isFinite(ms)) {
+        timer = setTimeout(() => {
+          const i = this.#queue.indexOf(waiter);
+          if (i < 0) return;
+          this.#queue.splice(i, 1);
+          this.#timeouts++;
+          reject(new PoolTimeoutError(this.#plan.pool.timeout));
+        }, Math.max(0, ms));
+      }
     });
   }
 
-  #enterQueue(): void {
-    const max = this.#plan.pool.maxWaiting;
-    if (max > 0 && this.#waiting >= max) {
-      throw new PoolTimeoutError(0, `max_waiting ${max} callers already waiting`);
-    }
-    this.#waiting++;
+  /** Returns a permit: to the longest waiter, else to the pool. */
+  #givePermit(): void {
+    const next = this.#queue.shift();
+    if (next) next();
+    else this.#permits++;
+  }
+
+  /** Returns a dead connection's permit once postgres.js has seen its socket close. */
+  #givePermitAfterClose(pid: number | undefined): void {
+    if (pid === undefined) return this.#givePermit();
+    let given = false;
+    const give = () => {
+      if (!given) {
+        given = true;
+        this.#givePermit();
+      }
+    };
+    const fallback = unrefTimeout(() => {
+      // The server said FATAL but the socket lingers: cut it, then give back.
+      this.#transport.destroyBackend(pid);
+      give();
+    }, 2000);
+    void this.#transport.whenBackendClosed(pid).then(() => {
+      clearNodeTimeout(fallback);
+      give();
+    });
   }
 
   async #reserveWithin(deadline: number): Promise<ReservedSql> {
-    this.#enterQueue();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let late = false;
-    const reservation = this.sql.reserve();
+    await this.#takePermit(deadline);
     try {
-      const ms = deadline - performance.now();
-      const reserved = Number.isFinite(ms)
-        ? await Promise.race([
-          reservation,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              late = true;
-              this.#timeouts++;
-              reject(new PoolTimeoutError(this.#plan.pool.timeout));
-            }, Math.max(0, ms));
-          }),
-        ])
-        : await reservation;
+      const reserved = await this.#hedgedReserve(deadline);
       this.#inUse++;
       this.#checkouts++;
       return reserved;
     } catch (e) {
-      // A connection that arrives after the timeout goes straight back.
-      if (late) reservation.then((r) => r.release(), () => {});
+      this.#givePermit();
       throw e;
-    } finally {
-      clearTimeout(timer);
-      this.#waiting--;
     }
   }
+
+  /**
+   * `sql.reserve()` within `deadline`. postgres.js 3.4.9 can lose a queued
+   * reservation (a connection that closes meanwhile takes it over and drops
+   * it), so while we wait and the pool shows an idle connection nobody has
+   * borrowed, another reservation is started; the first to arrive wins and
+   * any other that arrives later is released at once.
+   */
+  #hedgedReserve(deadline: number): Promise<ReservedSql> {
+    return new Promise<ReservedSql>((resolve, reject) => {
+      let settled = false;
+      let pending = 0;
+      let lastError: unknown;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finish = (error: unknown, value?: ReservedSql) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (value) resolve(value);
+        else reject(error);
+      };
+      const start = () => {
+        pending++;
+        this.sql.reserve().then((r) => {
+          pending--;
+          if (settled) r.release();
+          else finish(undefined, r);
+        }, (e) => {
+          pending--;
+          lastError = e;
+          if (!settled && pending === 0) finish(e);
+        });
+      };
+      const tick = () => {
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          this.#timeouts++;
+          return finish(new PoolTimeoutError(this.#plan.pool.timeout));
+        }
+        if (pending < HEDGE_LIMIT && this.#transport.stats().idle > this.#inUse) start();
+        timer = setTimeout(tick, Math.min(HEDGE_AFTER_MS, left));
+      };
+      start();
+      if (!settled) {
+        timer = setTimeout(tick, Math.min(HEDGE_AFTER_MS, deadline - performance.now()));
+      }
+      void lastError;
+    });
+  }
+}
+
+/** Awaits a callback's result; an array (of queries) is awaited element-wise, as postgres.js does. */
+async function settleResult<T>(value: T | Promise<T>): Promise<T> {
+  const v = await value;
+  return (Array.isArray(v) ? await Promise.all(v) : v) as T;
+}
+
+/** A timer that does not keep the process alive. */
+function unrefTimeout(fn: () => void, ms: number): ReturnType<typeof nodeSetTimeout> {
+  const t = nodeSetTimeout(fn, ms);
+  t.unref();
+  return t;
+}
+
+/** Backend pid of the connection a postgres.js query ran on, if it ran. */
+function queryPid(query: unknown): number | undefined {
+  const pid = (query as { state?: { pid?: number | null } } | undefined)?.state?.pid;
+  return typeof pid === "number" ? pid : undefined;
+}
+
+/**
+ * One reserved connection, lent to a caller. Its `sql` records the last
+ * query so that `release()` can tell (by backend pid, from the transport)
+ * whether the socket died meanwhile: postgres.js 3.4.9 puts a released dead
+ * connection back into its idle queue, and the next query on it crashes the
+ * process, so a dead connection is dropped instead of released (postgres.js
+ * has already moved it to its closed queue and reopens it lazily).
+ */
+class Lease {
+  readonly sql: ReservedSql;
+  readonly #reserved: ReservedSql;
+  readonly #transport: Transport;
+  readonly #onRelease: (dead: boolean, pid: number | undefined) => void;
+  #last: unknown;
+  #released = false;
+
+  constructor(
+    reserved: ReservedSql,
+    transport: Transport,
+    onRelease: (dead: boolean, pid: number | undefined) => void,
+  ) {
+    this.#reserved = reserved;
+    this.#transport = transport;
+    this.#onRelease = onRelease;
+    const run = reserved as unknown as (...args: unknown[]) => unknown;
+    const sql = Object.assign((...args: unknown[]) => (this.#last = run(...args)), reserved, {
+      unsafe: (...args: Parameters<ReservedSql["unsafe"]>) => this.#last = reserved.unsafe(...args),
+      release: () => this.release(),
+    });
+    this.sql = sql as unknown as ReservedSql;
+  }
+
+  /** False once the socket of the last query is known to be closed. */
+  alive(): boolean {
+    const pid = queryPid(this.#last);
+    return pid === undefined || this.#transport.isBackendOpen(pid);
+  }
+
+  /** Gives the connection back (or drops it if it died). Idempotent. */
+  readonly release = (): void => {
+    if (this.#released) return;
+    this.#released = true;
+    const alive = this.alive();
+    if (alive) this.#reserved.release();
+    this.#onRelease(!alive, queryPid(this.#last));
+  };
+
+  /** Cuts a wedged connection's socket instead of giving it back. */
+  drop(): void {
+    if (this.#released) return;
+    this.#released = true;
+    const pid = queryPid(this.#last);
+    if (pid !== undefined) this.#transport.destroyBackend(pid);
+    this.#onRelease(true, pid);
+  }
+}
+
+/**
+ * The `tx` handed to `transaction()` callbacks: the lease's SQL plus
+ * `savepoint([name], fn)`, which nests with SAVEPOINT / RELEASE SAVEPOINT /
+ * ROLLBACK TO SAVEPOINT.
+ */
+function transactionSql(sql: ReservedSql, inTransaction: boolean): TransactionSql {
+  let counter = 0;
+  const savepoint = async <T>(
+    nameOrFn: string | ((tx: TransactionSql) => T | Promise<T>),
+    maybeFn?: (tx: TransactionSql) => T | Promise<T>,
+  ): Promise<T> => {
+    if (!inTransaction) {
+      throw new Error("savepoint needs a transaction; this connection has autocommit: true");
+    }
+    const fn = typeof nameOrFn === "function" ? nameOrFn : maybeFn!;
+    const label = `s${++counter}${
+      typeof nameOrFn === "string" ? "_" + nameOrFn.replace(/[^a-zA-Z0-9_]/g, "") : ""
+    }`;
+    await sql.unsafe(`SAVEPOINT ${label}`);
+    try {
+      const result = await fn(tx);
+      await sql.unsafe(`RELEASE SAVEPOINT ${label}`);
+      return result;
+    } catch (e) {
+      await sql.unsafe(`ROLLBACK TO SAVEPOINT ${label}`).catch(() => {});
+      throw e;
+    }
+  };
+  const tx = Object.assign(
+    (...args: unknown[]) => (sql as unknown as (...a: unknown[]) => unknown)(...args),
+    sql,
+    {
+      savepoint,
+      prepare: () => {
+        throw new Error("PREPARE TRANSACTION is not supported by pgmonkey's transaction()");
+      },
+    },
+  ) as unknown as TransactionSql;
+  return tx;
 }

@@ -56,6 +56,7 @@
  * @module
  */
 import net from "node:net";
+import postgres from "postgres";
 import tls from "node:tls";
 import { Duplex } from "node:stream";
 import { clearTimeout, setImmediate, setTimeout } from "node:timers";
@@ -125,11 +126,16 @@ export interface Transport {
   /** Current counters. */
   stats(): TransportStats;
   /**
-   * True while a socket whose server process has this pid is open. Lets the
+   * True while a socket whose server process has this pid is open and has
+   * not received a FATAL error (the server ending the session). Lets the
    * pool tell a really dead connection from a stale error postgres.js
    * reports on a live one.
    */
   isBackendOpen(pid: number): boolean;
+  /** Resolves once no open socket belongs to the server process `pid`. */
+  whenBackendClosed(pid: number): Promise<void>;
+  /** Destroys the socket of server process `pid` (a wedged connection), if open. */
+  destroyBackend(pid: number): void;
   /** Gracefully closes every idle socket now (for draining a pool); returns how many. */
   closeIdle(): number;
   /** Destroys every socket and refuses new ones. */
@@ -172,6 +178,37 @@ const CHAR_Q = 0x51;
 const CHAR_P = 0x50;
 const CHAR_Z = 0x5a;
 const CHAR_K = 0x4b;
+
+/** Field codes of an ErrorResponse, named as postgres.js names them. */
+const ERROR_FIELDS: Record<number, string> = {
+  0x53: "severity_local", // S
+  0x56: "severity", // V
+  0x43: "code", // C
+  0x4d: "message", // M
+  0x44: "detail", // D
+  0x48: "hint", // H
+  0x50: "position", // P
+  0x57: "where", // W
+  0x46: "file", // F
+  0x4c: "line", // L
+  0x52: "routine", // R
+};
+
+/** Parses the fields of an ErrorResponse body (`bytes[start..end)`). */
+function parseErrorFields(bytes: Uint8Array, start: number, end: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  const decoder = new TextDecoder();
+  let i = start;
+  while (i < end && bytes[i] !== 0) {
+    const code = bytes[i];
+    const nul = bytes.indexOf(0, i + 1);
+    if (nul < 0 || nul >= end) break;
+    const name = ERROR_FIELDS[code];
+    if (name) out[name] = decoder.decode(bytes.subarray(i + 1, nul));
+    i = nul + 1;
+  }
+  return out;
+}
 
 function readInt32(b: Uint8Array, at: number): number {
   return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
@@ -372,6 +409,8 @@ class TrackedSocket implements FrameVisitor {
 
   /** Backend process id, from the server's BackendKeyData (0 until then). */
   pid = 0;
+  /** The server sent a FATAL error: this session is ending, the socket closes next. */
+  doomed = false;
 
   constructor(owner: TransportImpl, socket: net.Socket) {
     this.#owner = owner;
@@ -381,7 +420,9 @@ class TrackedSocket implements FrameVisitor {
     this.#in = new FrameScanner({
       frame: (type: number, bodyLength: number, chunk: Uint8Array, bodyStart: number): number => {
         if (type === CHAR_Z) zs++;
-        else if (type === CHAR_K && bodyLength >= 4) {
+        else if (type === CHAR_E && (this.#ready || zs > 0) && bodyStart >= 5) {
+          this.#noteFatal(chunk, bodyStart - 5, bodyStart + bodyLength);
+        } else if (type === CHAR_K && bodyLength >= 4) {
           if (chunk.length - bodyStart < 4) return 4;
           this.pid = readInt32(chunk, bodyStart);
         }
@@ -418,6 +459,7 @@ class TrackedSocket implements FrameVisitor {
       }
     });
     socket.on("error", noop); // postgres.js reports errors; this keeps our bookkeeping alive
+    this.#filterDataListeners(socket);
     socket.on("close", () => this.#onClose());
     afterStartupFlush(socket, () => {
       if (this.#writes > 0 || this.#closed) return;
@@ -432,6 +474,74 @@ class TrackedSocket implements FrameVisitor {
         if (!this.#busy) this.#schedule(true);
       }, life * 1000);
       this.#lifeTimer.unref();
+    }
+  }
+
+  /** FATAL ErrorResponses found in the chunk being delivered: cut out, re-sent as 'error'. */
+  #fatal: { chunk: Uint8Array; ranges: [number, number][]; errors: Error[] } | null = null;
+
+  /**
+   * A FATAL ErrorResponse after start-up means the server is ending the
+   * session (pg_terminate_backend, shutdown, idle timeouts). postgres.js
+   * 3.4.9 keeps such an error when the socket closes before ReadyForQuery and
+   * later fails the *next* connection's start-up with it, which strands a
+   * pending reservation and leaks the slot. So the frame is cut out of what
+   * postgres.js reads, and the same error is given to it as a socket
+   * 'error' instead: in-flight queries fail with it, and nothing stale stays.
+   */
+  #noteFatal(chunk: Uint8Array, start: number, end: number): void {
+    if (end > chunk.length) return; // split across chunks: leave it to postgres.js
+    const fields = parseErrorFields(chunk, start + 5, end);
+    if (fields.severity !== "FATAL" && fields.severity_local !== "FATAL") return;
+    this.doomed = true;
+    const error = new postgres.PostgresError(fields as unknown as string);
+    if (this.#fatal?.chunk === chunk) {
+      this.#fatal.ranges.push([start, end]);
+      this.#fatal.errors.push(error);
+    } else this.#fatal = { chunk, ranges: [[start, end]], errors: [error] };
+  }
+
+  /** Wraps 'data' listeners added from now on (postgres.js's) with the FATAL filter. */
+  #filterDataListeners(socket: net.Socket): void {
+    const wrapped = new WeakMap<(...a: unknown[]) => unknown, (chunk: Uint8Array) => void>();
+    const wrap = (listener: (...a: unknown[]) => unknown) => {
+      let w = wrapped.get(listener);
+      if (!w) {
+        w = (chunk: Uint8Array) => {
+          const cut = this.#fatal;
+          if (cut === null || cut.chunk !== chunk) return void listener(chunk);
+          this.#fatal = null;
+          const parts: Uint8Array[] = [];
+          let at = 0;
+          for (const [a, b] of cut.ranges) {
+            if (a > at) parts.push(chunk.subarray(at, a));
+            at = b;
+          }
+          if (at < chunk.length) parts.push(chunk.subarray(at));
+          if (parts.length) listener(Buffer.concat(parts));
+          for (const e of cut.errors) socket.emit("error", e);
+        };
+        wrapped.set(listener, w);
+      }
+      return w;
+    };
+    // deno-lint-ignore no-explicit-any
+    const s = socket as any;
+    for (const name of ["on", "addListener"]) {
+      const orig = s[name];
+      s[name] = function (event: string, listener: (...a: unknown[]) => unknown) {
+        return orig.call(this, event, event === "data" ? wrap(listener) : listener);
+      };
+    }
+    for (const name of ["off", "removeListener"]) {
+      const orig = s[name];
+      s[name] = function (event: string, listener: (...a: unknown[]) => unknown) {
+        return orig.call(
+          this,
+          event,
+          event === "data" ? wrapped.get(listener) ?? listener : listener,
+        );
+      };
     }
   }
 
@@ -724,7 +834,7 @@ class TransportImpl implements Transport {
   };
 
   isBackendOpen(pid: number): boolean {
-    for (const t of this.#sockets) if (t.pid === pid) return true;
+    for (const t of this.#sockets) if (t.pid === pid) return !t.doomed;
     return false;
   }
 
@@ -776,6 +886,31 @@ class TransportImpl implements Transport {
       this.#closed++;
       if (failed) this.#failed++;
     }
+    const waiters = this.#closeWaiters.get(t.pid);
+    if (waiters && !this.#hasBackend(t.pid)) {
+      this.#closeWaiters.delete(t.pid);
+      for (const w of waiters) w();
+    }
+  }
+
+  readonly #closeWaiters = new Map<number, (() => void)[]>();
+
+  #hasBackend(pid: number): boolean {
+    for (const t of this.#sockets) if (t.pid === pid) return true;
+    return false;
+  }
+
+  whenBackendClosed(pid: number): Promise<void> {
+    if (!this.#hasBackend(pid)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.#closeWaiters.get(pid) ?? [];
+      list.push(resolve);
+      this.#closeWaiters.set(pid, list);
+    });
+  }
+
+  destroyBackend(pid: number): void {
+    for (const t of [...this.#sockets]) if (t.pid === pid) t.socket.destroy();
   }
 
   // --- connecting ---

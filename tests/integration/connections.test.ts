@@ -285,6 +285,51 @@ Deno.test("check_on_checkout replaces connections killed with pg_terminate_backe
   }
 });
 
+Deno.test("a backend killed inside a transaction or a borrow fails that work only; the pool recovers", async () => {
+  const m = new PGConnectionManager();
+  try {
+    for (const type of ["pool", "async_pool", "normal"] as const) {
+      const app = `pgm-midkill-${type}`;
+      const settings = { min_size: 2, max_size: 2, timeout: 5 };
+      const cfg = config({ pool_settings: settings, async_pool_settings: settings }, {
+        application_name: app,
+      });
+      const db = await m.getDatabaseConnectionFromConfig(cfg, type);
+      const kill = async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        await db0.admin`
+          SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = ${db0.dbname} AND application_name = ${app} AND state = 'active'`;
+      };
+      // inside a transaction: postgres.js's own begin() crashes the process here
+      const inTx = db.transaction(async (tx) => {
+        await tx`SELECT pg_sleep(1)`;
+        await tx`SELECT 1`;
+      }).then(() => undefined, (e: Error & { code?: string }) => e);
+      await kill();
+      const failure = await inTx;
+      assert.equal(failure?.code, "57P01", type);
+      assert.match(failure!.message, /terminating connection due to administrator command/);
+      // inside a borrow, with the caller going on using and then releasing it
+      const borrowed = (async () => {
+        await using conn = await db.acquire();
+        await conn.sql`SELECT pg_sleep(1)`.catch(() => {});
+      })();
+      await kill();
+      await borrowed;
+      for (let i = 0; i < 5; i++) {
+        const [{ v }] = await db.transaction((tx) => tx`SELECT ${i}::int AS v`);
+        assert.equal(v, i);
+        const [{ w }] = await db.sql`SELECT ${i}::int AS w`;
+        assert.equal(w, i);
+      }
+      assert.equal(db.stats().inUse, 0, type);
+    }
+  } finally {
+    await m.clearCache();
+  }
+});
+
 Deno.test("1,000 concurrent first calls create one handle and at most max_size backends", async () => {
   const m = new PGConnectionManager();
   try {
