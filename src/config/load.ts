@@ -114,6 +114,20 @@ export async function readConfigText(path: string): Promise<string> {
       cause: e,
     });
   }
+  return decodeConfigText(bytes, path);
+}
+
+/**
+ * Decodes a config file's bytes: strict UTF-8, line ends normalised to `\n`.
+ * Throws `ConfigError` naming `path` for invalid UTF-8.
+ *
+ * @example
+ * ```ts
+ * import { decodeConfigText } from "./load.ts";
+ * console.log(decodeConfigText(new TextEncoder().encode("a: 1\r\n"), "c.yaml")); // "a: 1\n"
+ * ```
+ */
+export function decodeConfigText(bytes: Uint8Array, path: string): string {
   let text: string;
   try {
     text = decodeUtf8Strict(bytes);

@@ -455,9 +455,15 @@ export class PGConnection implements AsyncDisposable {
         timer = setTimeout(tick, Math.min(HEDGE_AFTER_MS, left));
       };
       start();
-      if (!settled) {
-        timer = setTimeout(tick, Math.min(HEDGE_AFTER_MS, deadline - performance.now()));
-      }
+      // With an idle connection, postgres.js's reserve() is already fulfilled
+      // and its `then` runs in the microtask queued before this one: the
+      // checkout then costs no timer (a node:timers Timeout created and
+      // cleared per checkout is most of its cost under Deno).
+      queueMicrotask(() => {
+        if (!settled) {
+          timer = setTimeout(tick, Math.min(HEDGE_AFTER_MS, deadline - performance.now()));
+        }
+      });
       void lastError;
     });
   }

@@ -5,8 +5,12 @@
  * @module
  */
 import process from "node:process";
-import { cacheKey } from "../config/hash.ts";
-import { loadConfig, loadConfigFromObject } from "../config/load.ts";
+import { readFileSync } from "node:fs";
+import { pyJsonDumps } from "../config/hash.ts";
+import { decodeConfigText, loadConfigFromObject, readConfigText } from "../config/load.ts";
+import { normalizeConfig } from "../config/normalize.ts";
+import { resolveEnvVars } from "../config/interpolate.ts";
+import { parseYaml } from "../config/yaml.ts";
 import { resolveConnectionType, validateConfig } from "../config/validate.ts";
 import type { ConnectionType, LoadOptions, RawConfig } from "../config/types.ts";
 import type { PGConnection } from "./handle.ts";
@@ -53,6 +57,10 @@ interface Entry {
  */
 export class PGConnectionManager {
   readonly #cache = new Map<string, Entry>();
+  /** Last parse of each file, keyed by path: parsed again only when the text changes. */
+  readonly #parsed = new Map<string, { text: string; value: unknown }>();
+  /** sha256 (hex) of a config's canonical JSON, keyed by that JSON (bounded). */
+  readonly #digests = new Map<string, string>();
 
   /**
    * A handle for the config in `path`. `type` defaults to the file's
@@ -63,7 +71,15 @@ export class PGConnectionManager {
     type?: ConnectionType | string,
     options: GetConnectionOptions = {},
   ): Promise<PGConnection> {
-    const raw = await loadConfig(path, options);
+    const text = this.#readQuick(path) ?? await readConfigText(path);
+    let parsed = this.#parsed.get(path);
+    if (parsed === undefined || parsed.text !== text) {
+      parsed = { text, value: normalizeConfig(parseYaml(text, path)) };
+      this.#parsed.set(path, parsed);
+    }
+    const raw = options.resolveEnv
+      ? resolveEnvVars(parsed.value, { allowSensitiveDefaults: options.allowSensitiveDefaults })
+      : parsed.value;
     return await this.#get(raw, type, options, path);
   }
 
@@ -125,6 +141,32 @@ export class PGConnectionManager {
     return () => handlers.forEach((off) => off());
   }
 
+  /**
+   * The file's text read synchronously (a config file is small), or
+   * `undefined` on any problem: `readConfigText` then reports it with its
+   * exact messages.
+   */
+  #readQuick(path: string): string | undefined {
+    try {
+      return decodeConfigText(readFileSync(path), path);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #digest(raw: unknown): Promise<string> {
+    const json = pyJsonDumps(raw);
+    let hex = this.#digests.get(json);
+    if (hex === undefined) {
+      const bytes = new TextEncoder().encode(json);
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+      if (this.#digests.size >= 64) this.#digests.clear();
+      this.#digests.set(json, hex);
+    }
+    return hex;
+  }
+
   async #get(
     raw: unknown,
     requested: ConnectionType | string | undefined,
@@ -133,7 +175,7 @@ export class PGConnectionManager {
   ): Promise<PGConnection> {
     const type = resolveConnectionType(requested, raw, file);
     const config = validateConfig(raw, { file, connectionType: type });
-    const key = await cacheKey(raw, type);
+    const key = `${await this.#digest(raw)}:${type}`;
     const existing = this.#cache.get(key);
     if (existing && !options.forceReload) {
       const handle = await existing.handle;

@@ -352,6 +352,31 @@ Deno.test("1,000 concurrent first calls create one handle and at most max_size b
   }
 });
 
+Deno.test("a file-based handle is cached by content: same text → same handle, edited file → new one", async () => {
+  const m = new PGConnectionManager();
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/cfg.yaml`;
+  const write = (app: string) =>
+    Deno.writeTextFile(path, JSON.stringify(config({}, { application_name: app })));
+  try {
+    await write("pgm-file-a");
+    const a = await m.getDatabaseConnection(path, "pool");
+    assert.equal(await m.getDatabaseConnection(path, "pool"), a);
+    await write("pgm-file-b");
+    const b = await m.getDatabaseConnection(path, "pool");
+    assert.notEqual(b, a);
+    const [{ application_name }] = await b.sql`SHOW application_name`;
+    assert.equal(application_name, "pgm-file-b");
+    await write("pgm-file-a");
+    assert.equal(await m.getDatabaseConnection(path, "pool"), a);
+    await Deno.remove(path);
+    await assert.rejects(m.getDatabaseConnection(path, "pool"), /config file not found/);
+  } finally {
+    await m.clearCache();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("forceReload closes the old handle and returns a new one; clearCache closes all", async () => {
   const m = new PGConnectionManager();
   const a = await m.getDatabaseConnectionFromConfig(config(), "pool");
