@@ -5,6 +5,7 @@
  *
  * @module
  */
+import process from "node:process";
 
 /** Median of `xs` (mean of the middle two for an even count). */
 export function median(xs: readonly number[]): number {
@@ -49,6 +50,11 @@ export interface PairedResult {
   anchor: Summary;
   /** Per-round ratio ours/anchor (both sides of a round ran interleaved). */
   ratios: Summary;
+  /**
+   * This process's CPU time (user + system) per operation, µs, over all rounds: the
+   * client-side cost of each side, much less sensitive to scheduling than wall time.
+   */
+  cpuPerOp?: { ours: number; anchor: number };
 }
 
 /**
@@ -68,6 +74,7 @@ export async function interleave(
   const perBlock = Math.ceil(opts.ops / opts.blocks);
   const ours: number[] = [];
   const anchor: number[] = [];
+  const cpu = { ours: 0, anchor: 0 };
   for (let r = 0; r < opts.rounds; r++) {
     const ms = { ours: 0, anchor: 0 };
     let done = 0;
@@ -77,9 +84,12 @@ export async function interleave(
         ? (["ours", "anchor"] as const)
         : (["anchor", "ours"] as const);
       for (const side of order) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         await sides[side](n);
         ms[side] += performance.now() - t0;
+        const c = process.cpuUsage(c0);
+        cpu[side] += c.user + c.system;
       }
       done += n;
     }
@@ -91,6 +101,10 @@ export async function interleave(
     ours: summarize(ours),
     anchor: summarize(anchor),
     ratios: summarize(ours.map((o, i) => o / anchor[i])),
+    cpuPerOp: {
+      ours: cpu.ours / (opts.ops * opts.rounds),
+      anchor: cpu.anchor / (opts.ops * opts.rounds),
+    },
   };
 }
 
