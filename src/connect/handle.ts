@@ -512,12 +512,14 @@ class Lease {
     this.#reserved = reserved;
     this.#transport = transport;
     this.#onRelease = onRelease;
-    const run = reserved as unknown as (...args: unknown[]) => unknown;
-    const sql = Object.assign((...args: unknown[]) => (this.#last = run(...args)), reserved, {
-      unsafe: (...args: Parameters<ReservedSql["unsafe"]>) => this.#last = reserved.unsafe(...args),
-      release: () => this.release(),
+    const unsafe = (...args: Parameters<ReservedSql["unsafe"]>) =>
+      this.#last = reserved.unsafe(...args);
+    // A Proxy, not a copy: creating it costs the same whatever the Sql holds.
+    this.sql = new Proxy(reserved, {
+      apply: (target, thisArg, args) => this.#last = Reflect.apply(target, thisArg, args),
+      get: (target, prop) =>
+        prop === "unsafe" ? unsafe : prop === "release" ? this.release : Reflect.get(target, prop),
     });
-    this.sql = sql as unknown as ReservedSql;
   }
 
   /** False once the socket of the last query is known to be closed. */
@@ -573,15 +575,12 @@ function transactionSql(sql: ReservedSql, inTransaction: boolean): TransactionSq
       throw e;
     }
   };
-  const tx = Object.assign(
-    (...args: unknown[]) => (sql as unknown as (...a: unknown[]) => unknown)(...args),
-    sql,
-    {
-      savepoint,
-      prepare: () => {
-        throw new Error("PREPARE TRANSACTION is not supported by pgmonkey's transaction()");
-      },
-    },
-  ) as unknown as TransactionSql;
+  const prepare = () => {
+    throw new Error("PREPARE TRANSACTION is not supported by pgmonkey's transaction()");
+  };
+  const tx = new Proxy(sql, {
+    get: (target, prop) =>
+      prop === "savepoint" ? savepoint : prop === "prepare" ? prepare : Reflect.get(target, prop),
+  }) as unknown as TransactionSql;
   return tx;
 }

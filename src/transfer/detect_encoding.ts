@@ -83,9 +83,7 @@ export function utf8MultibyteCount(bytes: Uint8Array, truncated: boolean): numbe
 
 /** chardet's UTF8Prober confidence for `n` multibyte characters. */
 function utf8Confidence(n: number): number {
-  let unlike = 0.99;
-  if (n < 6) unlike *= 0.5 ** n;
-  return 1 - unlike;
+  return n < 6 ? 1 - 0.99 * 0.5 ** n : 0.99;
 }
 
 /** BOM-less UTF-16/32 guessed from where the zero bytes are (mostly-ASCII text). */
