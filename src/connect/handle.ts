@@ -401,7 +401,8 @@ export class PGConnection implements AsyncDisposable {
   }
 
   async #reserveWithin(deadline: number): Promise<ReservedSql> {
-    await this.#takePermit(deadline);
+    if (this.#permits > 0 && this.#queue.length === 0) this.#permits--; // no promise hop
+    else await this.#takePermit(deadline);
     try {
       const reserved = await this.#hedgedReserve(deadline);
       this.#inUse++;
