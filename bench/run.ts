@@ -26,6 +26,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGConnectionManager } from "../mod.ts";
 import { startThrowawayServer } from "../tests/support/server.ts";
+import { runTransferBench } from "./transfer.ts";
 import {
   anchorSql,
   type BenchTarget,
@@ -68,6 +69,7 @@ const ALL_CASES = [
   "storm",
   "cli",
   "tls",
+  "transfer",
 ] as const;
 type CaseName = typeof ALL_CASES[number];
 
@@ -184,6 +186,7 @@ if (toolsProblem) log(`warning: ${toolsProblem}; the pgbench and psql anchors ar
 
 log("starting the throwaway PostgreSQL server…");
 const server = await startThrowawayServer();
+let transferMarkdown = "";
 const dir = await mkdtemp(join(tmpdir(), "pgmonkey-bench-"));
 const target: BenchTarget = {
   host: server.host,
@@ -534,6 +537,11 @@ try {
     row.target = "information";
     rows.push(row);
   }
+  // --- 8: pgimport / pgexport vs psql \copy (bench/transfer.ts) -----------------------------
+  if (selected("transfer")) {
+    for (const m of managers) await m.clearCache(1);
+    transferMarkdown = (await runTransferBench(server, { rounds: 3, log })).markdown;
+  }
 } finally {
   for (const m of managers) await m.clearCache(1);
   for (const a of anchors) await a.end({ timeout: 1 });
@@ -567,7 +575,7 @@ const machine = [
   "each side), ours and anchor interleaved; whole run " + `${elapsed.toFixed(0)} s`,
 ].join("\n");
 
-console.log(`\n${table}\n\n${machine}`);
+console.log(`\n${table}\n\n${machine}${transferMarkdown ? `\n\n${transferMarkdown}` : ""}`);
 
 if (WRITE && !only) {
   const generated = [
@@ -581,6 +589,9 @@ if (WRITE && !only) {
     "Per-round values:",
     "",
     ...details,
+    ...(transferMarkdown
+      ? ["", "### Transfer: pgimport / pgexport vs `psql \\copy`", "", transferMarkdown]
+      : []),
     "<!-- bench:end -->",
   ].join("\n");
   let doc: string;

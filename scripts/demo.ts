@@ -129,6 +129,58 @@ try {
   await cli("pgserverconfig", "--filepath", configPath);
   await cli("pgserverconfig", "--filepath", configPath, "--audit", "--resolve-env");
   await cli("pgconfig", "generate-code", "--filepath", templatePath, "--connection-type", "pool");
+  step("pgimport and pgexport: settings detected on the first run, then streamed COPY");
+  const csvPath = join(dir, "people.csv");
+  await writeFile(
+    csvPath,
+    'id,name,city\n1,Ada,"London, UK"\n2,José,Zürich\n3,"Quote ""Q"" Person",\n',
+  );
+  await cli(
+    "pgimport",
+    "--table",
+    "public.people",
+    "--connconfig",
+    configPath,
+    "--import_file",
+    csvPath,
+    "--resolve-env",
+  );
+  await cli(
+    "pgimport",
+    "--table",
+    "public.people",
+    "--connconfig",
+    configPath,
+    "--import_file",
+    csvPath,
+    "--resolve-env",
+  );
+  const exportPath = join(dir, "out", "people.csv");
+  await cli(
+    "pgexport",
+    "--table",
+    "public.people",
+    "--connconfig",
+    configPath,
+    "--export_file",
+    exportPath,
+    "--resolve-env",
+  );
+  await cli(
+    "pgexport",
+    "--table",
+    "public.people",
+    "--connconfig",
+    configPath,
+    "--export_file",
+    exportPath,
+    "--resolve-env",
+  );
+  console.log("  exported file:");
+  console.log(
+    (await Deno.readTextFile(exportPath)).trimEnd().split("\n").map((l) => `    ${l}`).join("\n"),
+  );
+
   console.log("  A failing connection is one line and exit 1 (the password is never printed):");
   await writeFile(
     join(dir, "bad.yaml"),

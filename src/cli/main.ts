@@ -36,28 +36,21 @@ import { runPgconfigCreate } from "./pgconfig_create.ts";
 import { runPgconfigGenerate } from "./pgconfig_generate.ts";
 import { runPgconfigTest } from "./pgconfig_test.ts";
 import { runPgserverconfig } from "./pgserverconfig.ts";
+import { runPgimport } from "./pgimport.ts";
+import { runPgexport } from "./pgexport.ts";
 import { VERSION } from "./version.ts";
-
-/** A command that is registered (flags, help) but not built yet. */
-function notAvailable(name: string): CommandHandler {
-  return (_args, ctx) => {
-    ctx.io.stderr(`pgmonkey: ${name} is not available yet\n`);
-    return Promise.resolve(1);
-  };
-}
 
 /**
  * Every runnable command and its handler: the one place where a command is
- * wired up. To add pgimport/pgexport, drop in `src/cli/pgimport.ts`
- * exporting a {@link CommandHandler} and replace `notAvailable("pgimport")`.
+ * wired up.
  */
 const HANDLERS: ReadonlyMap<CommandSpec, CommandHandler> = new Map([
   [PGCONFIG_CREATE, runPgconfigCreate],
   [PGCONFIG_TEST, runPgconfigTest],
   [PGCONFIG_GENERATE_CODE, runPgconfigGenerate],
   [PGSERVERCONFIG, runPgserverconfig],
-  [PGIMPORT, notAvailable("pgimport")],
-  [PGEXPORT, notAvailable("pgexport")],
+  [PGIMPORT, runPgimport],
+  [PGEXPORT, runPgexport],
 ]);
 
 /**

@@ -176,16 +176,16 @@ Deno.test("unambiguous prefixes of long options work, as in argparse; --help win
   ok(help.stdout.startsWith("usage: pgmonkey pgconfig test"));
 });
 
-Deno.test("pgimport and pgexport are registered but not available yet: exit 1", async () => {
+Deno.test("pgimport and pgexport report a missing file in one line and exit 1", async () => {
   const [imp, exp] = await Promise.all([
     cli(["pgimport", "--table", "t", "--connconfig", "c.yaml", "--import_file", "d.csv"]),
     cli(["pgexport", "--table", "t", "--connconfig", "c.yaml", "--resolve-env"]),
   ]);
   strictEqual(imp.code, 1, show(imp));
   strictEqual(imp.stdout, "");
-  strictEqual(imp.stderr, "pgmonkey: pgimport is not available yet\n");
+  strictEqual(imp.stderr, "pgmonkey: pgimport failed: Import file not found: d.csv\n");
   strictEqual(exp.code, 1, show(exp));
-  strictEqual(exp.stderr, "pgmonkey: pgexport is not available yet\n");
+  strictEqual(exp.stderr, "pgmonkey: pgexport failed: Connection config file not found: c.yaml\n");
 });
 
 Deno.test("teardown: remove the temp dir", () => Deno.remove(dir, { recursive: true }));
