@@ -230,15 +230,7 @@ try {
     await runOk("pgbench", ["-i", "-s", "1", "-q"], { env: pgEnv });
   } else {
     // Without pgbench, make the same table so that our side can still run.
-    const sql = postgres({
-      host: target.host,
-      port: target.port,
-      user: target.user,
-      password: target.password,
-      database: target.database,
-      max: 1,
-      onnotice: () => {},
-    });
+    const sql = await anchorSql(target, 1);
     await sql.unsafe(
       `CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84));
        INSERT INTO pgbench_accounts SELECT g, 1, 0, '' FROM generate_series(1, 100000) g;

@@ -237,14 +237,7 @@ export async function runTransferBench(
         await admin.unsafe(`CREATE TABLE ${table} (${COLUMNS})`);
         return await timed(
           "psql",
-          [
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            `\\copy ${table} from '${csv}' with (format csv, header)`,
-          ],
+          psqlCommand(`\\copy ${table} from '${csv}' with (format csv, header)`),
           env,
           dir,
         );
@@ -252,14 +245,7 @@ export async function runTransferBench(
       export: async (file: string) =>
         await timed(
           "psql",
-          [
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            `\\copy src to '${join(dir, file)}' with (format csv, header)`,
-          ],
+          psqlCommand(`\\copy src to '${join(dir, file)}' with (format csv, header)`),
           env,
           dir,
         ),
@@ -345,4 +331,9 @@ if (import.meta.main) {
   } finally {
     await server.stop();
   }
+}
+
+/** psql arguments that run one command and stop at its first error. */
+function psqlCommand(command: string): string[] {
+  return ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", command];
 }

@@ -125,8 +125,22 @@ export function pyJsonDumps(value: unknown, options: { sortKeys?: boolean } = {}
  * ```
  */
 export async function configHash(config: unknown): Promise<string> {
-  const data = new TextEncoder().encode(pyJsonDumps(config));
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return await sha256Hex(pyJsonDumps(config));
+}
+
+/**
+ * SHA-256 of a text's UTF-8 bytes, as lowercase hex (Python's `hexdigest()`).
+ *
+ * @example
+ * ```ts
+ * import { sha256Hex } from "./hash.ts";
+ * await sha256Hex("abc"); // "ba7816bf…"
+ * ```
+ */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

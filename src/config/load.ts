@@ -138,8 +138,32 @@ export function decodeConfigText(bytes: Uint8Array, path: string): string {
   return text.replace(/\r\n?/g, "\n");
 }
 
-function finish(config: unknown, options: LoadConfigOptions): unknown {
-  const normalized = normalizeConfig(config);
+/**
+ * Parses a config file's text (PyYAML-compatible YAML) and unwraps a legacy
+ * `postgresql:` key; no interpolation, no validation.
+ *
+ * @example
+ * ```ts
+ * import { parseConfigText } from "./load.ts";
+ * parseConfigText("connection_settings:\n  host: db\n", "c.yaml");
+ * ```
+ */
+export function parseConfigText(text: string, path: string): unknown {
+  return normalizeConfig(parseYaml(text, path));
+}
+
+/**
+ * Applies the load options to a parsed, normalised config: resolves
+ * `${VAR}` / `from_env` / `from_file` when `resolveEnv` is set. The input is
+ * not mutated.
+ *
+ * @example
+ * ```ts
+ * import { applyLoadOptions } from "./load.ts";
+ * applyLoadOptions({ a: "${HOME}" }, { resolveEnv: true });
+ * ```
+ */
+export function applyLoadOptions(normalized: unknown, options: LoadConfigOptions = {}): unknown {
   if (!options.resolveEnv) return normalized;
   return resolveEnvVars(normalized, {
     allowSensitiveDefaults: options.allowSensitiveDefaults,
@@ -166,7 +190,7 @@ function finish(config: unknown, options: LoadConfigOptions): unknown {
  */
 export async function loadConfig(path: string, options: LoadConfigOptions = {}): Promise<unknown> {
   const text = await readConfigText(path);
-  return finish(parseYaml(text, path), options);
+  return applyLoadOptions(parseConfigText(text, path), options);
 }
 
 /**
@@ -185,7 +209,7 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
  * ```
  */
 export function loadConfigFromObject(config: unknown, options: LoadConfigOptions = {}): unknown {
-  return finish(deepCopy(config), options);
+  return applyLoadOptions(normalizeConfig(deepCopy(config)), options);
 }
 
 /**

@@ -35,13 +35,8 @@ export function pyRepr(text: string): string {
     else if (ch === "\r") out += "\\r";
     else if (ch === "\t") out += "\\t";
     else if (cp < 0x20 || cp === 0x7f) out += "\\x" + hex(cp, 2);
-    else if (!isPrintable(cp)) {
-      out += cp <= 0xff
-        ? "\\x" + hex(cp, 2)
-        : cp <= 0xffff
-        ? "\\u" + hex(cp, 4)
-        : "\\U" + hex(cp, 8);
-    } else out += ch;
+    else if (!isPrintable(cp)) out += pyCodePointEscape(cp);
+    else out += ch;
   }
   return out + quote;
 }
@@ -56,6 +51,23 @@ const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
 
 function hex(cp: number, width: number): string {
   return cp.toString(16).padStart(width, "0");
+}
+
+/**
+ * Python's escape for one code point: `\xhh`, `\uhhhh` or `\Uhhhhhhhh`,
+ * the shortest that fits. `repr()` writes lowercase hex, PyYAML uppercase.
+ *
+ * @example
+ * ```ts
+ * import { pyCodePointEscape } from "./pystr.ts";
+ * pyCodePointEscape(0xe9); // "\\xe9"
+ * pyCodePointEscape(0x1f600, true); // "\\U0001F600"
+ * ```
+ */
+export function pyCodePointEscape(cp: number, upperHex = false): string {
+  const [prefix, width] = cp <= 0xff ? ["\\x", 2] : cp <= 0xffff ? ["\\u", 4] : ["\\U", 8];
+  const digits = hex(cp, width);
+  return prefix + (upperHex ? digits.toUpperCase() : digits);
 }
 
 /**

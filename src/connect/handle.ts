@@ -337,17 +337,13 @@ export class PGConnection implements AsyncDisposable {
   }
 
   /**
-   * Waits (within `deadline`) for one of the `max_size` permits. Our own queue
+   * Waits (within `deadline`) for one of the `max_size` permits when none is free. Our own queue
    * keeps postgres.js's reserve() from ever waiting in its internal queue,
    * where a reservation is lost when a connection closes (postgres.js 3.4.9
    * hands it to the reconnecting connection, which drops it after fetching
    * array types).
    */
-  #takePermit(deadline: number): Promise<void> {
-    if (this.#permits > 0 && this.#queue.length === 0) {
-      this.#permits--;
-      return Promise.resolve();
-    }
+  #waitForPermit(deadline: number): Promise<void> {
     const max = this.#plan.pool.maxWaiting;
     if (max > 0 && this.#queue.length >= max) {
       return Promise.reject(new PoolTimeoutError(0, `max_waiting ${max} callers already waiting`));
@@ -402,7 +398,7 @@ export class PGConnection implements AsyncDisposable {
 
   async #reserveWithin(deadline: number): Promise<ReservedSql> {
     if (this.#permits > 0 && this.#queue.length === 0) this.#permits--; // no promise hop
-    else await this.#takePermit(deadline);
+    else await this.#waitForPermit(deadline);
     try {
       const reserved = await this.#hedgedReserve(deadline);
       this.#inUse++;
@@ -425,7 +421,6 @@ export class PGConnection implements AsyncDisposable {
     return new Promise<ReservedSql>((resolve, reject) => {
       let settled = false;
       let pending = 0;
-      let lastError: unknown;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const finish = (error: unknown, value?: ReservedSql) => {
         if (settled) return;
@@ -442,7 +437,6 @@ export class PGConnection implements AsyncDisposable {
           else finish(undefined, r);
         }, (e) => {
           pending--;
-          lastError = e;
           if (!settled && pending === 0) finish(e);
         });
       };
@@ -465,7 +459,6 @@ export class PGConnection implements AsyncDisposable {
           timer = setTimeout(tick, Math.min(HEDGE_AFTER_MS, deadline - performance.now()));
         }
       });
-      void lastError;
     });
   }
 }

@@ -6,11 +6,14 @@
  */
 import process from "node:process";
 import { readFileSync } from "node:fs";
-import { pyJsonDumps } from "../config/hash.ts";
-import { decodeConfigText, loadConfigFromObject, readConfigText } from "../config/load.ts";
-import { normalizeConfig } from "../config/normalize.ts";
-import { resolveEnvVars } from "../config/interpolate.ts";
-import { parseYaml } from "../config/yaml.ts";
+import { pyJsonDumps, sha256Hex } from "../config/hash.ts";
+import {
+  applyLoadOptions,
+  decodeConfigText,
+  loadConfigFromObject,
+  parseConfigText,
+  readConfigText,
+} from "../config/load.ts";
 import { resolveConnectionType, validateConfig } from "../config/validate.ts";
 import type { ConnectionType, LoadOptions, RawConfig } from "../config/types.ts";
 import type { PGConnection } from "./handle.ts";
@@ -74,12 +77,10 @@ export class PGConnectionManager {
     const text = this.#readQuick(path) ?? await readConfigText(path);
     let parsed = this.#parsed.get(path);
     if (parsed === undefined || parsed.text !== text) {
-      parsed = { text, value: normalizeConfig(parseYaml(text, path)) };
+      parsed = { text, value: parseConfigText(text, path) };
       this.#parsed.set(path, parsed);
     }
-    const raw = options.resolveEnv
-      ? resolveEnvVars(parsed.value, { allowSensitiveDefaults: options.allowSensitiveDefaults })
-      : parsed.value;
+    const raw = applyLoadOptions(parsed.value, options);
     return await this.#get(raw, type, options, path);
   }
 
@@ -158,9 +159,7 @@ export class PGConnectionManager {
     const json = pyJsonDumps(raw);
     let hex = this.#digests.get(json);
     if (hex === undefined) {
-      const bytes = new TextEncoder().encode(json);
-      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-      hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+      hex = await sha256Hex(json);
       if (this.#digests.size >= 64) this.#digests.clear();
       this.#digests.set(json, hex);
     }

@@ -81,13 +81,37 @@ function scanner(plan: ConverterPlan): CsvToCopy {
   });
 }
 
+/**
+ * A converter that prepares bytes and hands them to the byte scanner, whose
+ * output and counters are its own.
+ */
+abstract class ScannerFront implements Converter {
+  protected readonly inner: CsvToCopy;
+  constructor(plan: ConverterPlan) {
+    this.inner = scanner(plan);
+  }
+  abstract push(chunk: Uint8Array): void;
+  abstract finish(): void;
+  takeOutput(): Uint8Array {
+    return this.inner.takeOutput();
+  }
+  get rows(): number {
+    return this.inner.rows;
+  }
+  get line(): number {
+    return this.inner.line;
+  }
+  get foundLine(): number {
+    return this.inner.foundLine;
+  }
+}
+
 /** Server-decoded bytes: the byte scanner, after dropping a leading BOM. */
-class PassThrough implements Converter {
-  readonly #inner: CsvToCopy;
+class PassThrough extends ScannerFront {
   #bom: readonly number[] | undefined;
   #held = new Uint8Array(0);
   constructor(plan: ConverterPlan) {
-    this.#inner = scanner(plan);
+    super(plan);
     this.#bom = plan.codec.bom;
   }
   push(chunk: Uint8Array): void {
@@ -107,39 +131,26 @@ class PassThrough implements Converter {
       const bomLength = this.#bom.length;
       this.#bom = undefined;
       this.#held = new Uint8Array(0);
-      this.#inner.push(isBom ? start.subarray(bomLength) : start);
+      this.inner.push(isBom ? start.subarray(bomLength) : start);
       return;
     }
-    this.#inner.push(chunk);
+    this.inner.push(chunk);
   }
   finish(): void {
-    if (this.#held.length) this.#inner.push(this.#held);
+    if (this.#held.length) this.inner.push(this.#held);
     this.#held = new Uint8Array(0);
-    this.#inner.finish();
-  }
-  takeOutput(): Uint8Array {
-    return this.#inner.takeOutput();
-  }
-  get rows(): number {
-    return this.#inner.rows;
-  }
-  get line(): number {
-    return this.#inner.line;
-  }
-  get foundLine(): number {
-    return this.#inner.foundLine;
+    this.inner.finish();
   }
 }
 
 /** Decodes on our side, then hands UTF-8 to the byte scanner. */
-class Transcode implements Converter {
-  readonly #inner: CsvToCopy;
+class Transcode extends ScannerFront {
   readonly #decoder: ChunkDecoder;
   readonly #encoder = new TextEncoder();
   readonly #plan: ConverterPlan;
   constructor(plan: ConverterPlan) {
+    super(plan);
     this.#plan = plan;
-    this.#inner = scanner(plan);
     this.#decoder = createDecoder(plan.codec, { keepBom: false, fatal: true });
   }
   #feed(chunk: Uint8Array, final: boolean): void {
@@ -147,29 +158,17 @@ class Transcode implements Converter {
     try {
       text = this.#decoder.decode(chunk, final);
     } catch (e) {
-      const line = lineOfBadBytes(this.#plan.codec, chunk, this.#inner.line);
+      const line = lineOfBadBytes(this.#plan.codec, chunk, this.inner.line);
       throw decodeError(this.#plan.file, this.#plan.codec, line, e);
     }
-    if (text) this.#inner.push(this.#encoder.encode(text));
+    if (text) this.inner.push(this.#encoder.encode(text));
   }
   push(chunk: Uint8Array): void {
     this.#feed(chunk, false);
   }
   finish(): void {
     this.#feed(new Uint8Array(0), true);
-    this.#inner.finish();
-  }
-  takeOutput(): Uint8Array {
-    return this.#inner.takeOutput();
-  }
-  get rows(): number {
-    return this.#inner.rows;
-  }
-  get line(): number {
-    return this.#inner.line;
-  }
-  get foundLine(): number {
-    return this.#inner.foundLine;
+    this.inner.finish();
   }
 }
 

@@ -1,8 +1,9 @@
 /**
- * The error type of pgimport/pgexport.
+ * The error type of pgimport/pgexport, and the file-system error helpers they share.
  *
  * @module
  */
+import { stat } from "node:fs/promises";
 
 /**
  * An import or export could not be done. The message is one line, ready to
@@ -57,4 +58,15 @@ export function fsReason(e: unknown): string {
 export function isMissing(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
   return code === "ENOENT" || code === "ENOTDIR";
+}
+
+/** Whether `path` exists; errors other than "missing" (e.g. permission denied) are thrown. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if (isMissing(e)) return false;
+    throw e;
+  }
 }

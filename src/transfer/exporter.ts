@@ -9,13 +9,13 @@
  *
  * @module
  */
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { PGConnection } from "../connect/handle.ts";
 import { pyRepr } from "../config/pystr.ts";
 import { AtomicFile } from "./atomic_file.ts";
 import { copyOut } from "./copy_stream.ts";
-import { fsReason, isMissing, TransferError } from "./errors.ts";
+import { fsReason, pathExists, TransferError } from "./errors.ts";
 import { exportEncoding } from "./export_encoding.ts";
 import {
   defaultExportFile,
@@ -62,16 +62,6 @@ export type ExportResult =
     /** Bytes written. */
     readonly bytes: number;
   };
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (e) {
-    if (isMissing(e)) return false;
-    throw e;
-  }
-}
 
 /** The database's encoding name (`UTF8`), what pgmonkey records in the settings file. */
 async function databaseEncoding(db: PGConnection): Promise<string> {
@@ -129,7 +119,7 @@ async function exportData(
   const encoding = exportEncoding(settings.encoding, settingsFile);
   const statement = copyToStatement(table, settings, encoding.pg);
   const where = `${table.schema}.${table.table}`;
-  const existed = await exists(file);
+  const existed = await pathExists(file);
   const target = await AtomicFile.create(file);
   let rows = -1; // COPY data messages, one per row; the header is the first
   try {
@@ -209,6 +199,6 @@ export function exportPaths(
 export async function runExport(options: ExportOptions): Promise<ExportResult> {
   const paths = exportPaths(options.table, options.exportFile);
   const settingsFile = options.settingsFile ?? paths.settingsFile;
-  if (!(await exists(settingsFile))) return await createSettings(options, settingsFile);
+  if (!(await pathExists(settingsFile))) return await createSettings(options, settingsFile);
   return await exportData(options, paths.file, settingsFile);
 }

@@ -24,7 +24,7 @@ import {
 import { type ConverterPlan, copyEncoding, createConverter } from "./converters.ts";
 import { copyIn } from "./copy_stream.ts";
 import { type DetectedSettings, detectImportSettings } from "./detect_settings.ts";
-import { fsReason, isMissing, TransferError } from "./errors.ts";
+import { fsReason, pathExists, TransferError } from "./errors.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { columnStructure, readFirstDataRow, readTextStart } from "./header.ts";
 import { splitTableName, type TableName, withSuffix } from "./paths.ts";
@@ -75,16 +75,6 @@ export type ImportResult =
 /** The settings file pgimport uses for `importFile`. */
 export function importSettingsPath(importFile: string): string {
   return withSuffix(importFile, ".yaml");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (e) {
-    if (isMissing(e)) return false;
-    throw e;
-  }
 }
 
 /** First run: detect, write the settings file, report. */
@@ -383,7 +373,7 @@ async function explain(
  */
 export async function runImport(options: ImportOptions): Promise<ImportResult> {
   const settingsFile = options.settingsFile ?? importSettingsPath(options.importFile);
-  if (!(await exists(settingsFile))) {
+  if (!(await pathExists(settingsFile))) {
     return await createSettings(options.importFile, settingsFile, options.print);
   }
   return await importData(options, settingsFile);

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { pyCodePointEscape } from "../config/pystr.ts";
 
 // PyYAML's implicit resolvers (yaml/resolver.py): a plain scalar matching one
 // of these would not read back as a string, so it must be quoted.
@@ -121,23 +122,14 @@ const ESCAPES: Readonly<Record<string, string>> = {
   "\u2029": "P",
 };
 
-function hex(cp: number, width: number): string {
-  return cp.toString(16).toUpperCase().padStart(width, "0");
-}
-
 /** PyYAML `write_double_quoted` (without folding). */
 function doubleQuoted(text: string): string {
   let out = '"';
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
     if (ESCAPES[ch] !== undefined) out += "\\" + ESCAPES[ch];
-    else if (ch === "\uFEFF" || cp < 0x20 || cp > 0x7e) {
-      out += cp <= 0xff
-        ? "\\x" + hex(cp, 2)
-        : cp <= 0xffff
-        ? "\\u" + hex(cp, 4)
-        : "\\U" + hex(cp, 8);
-    } else out += ch;
+    else if (ch === "\uFEFF" || cp < 0x20 || cp > 0x7e) out += pyCodePointEscape(cp, true);
+    else out += ch;
   }
   return out + '"';
 }
