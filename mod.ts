@@ -82,11 +82,13 @@ export {
   type GetConnectionOptions,
   PGConnectionManager,
 } from "./src/connect/manager.ts";
+export type { PostgresPassthrough } from "./src/connect/options.ts";
 export {
   type BorrowedConnection,
   type PGConnection,
   type PoolStats,
   type ReservedSql,
   type Sql,
+  type TransactionOptions,
   type TransactionSql,
 } from "./src/connect/handle.ts";

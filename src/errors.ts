@@ -77,12 +77,18 @@ export class EnvInterpolationError extends Error {
 export class PoolTimeoutError extends Error {
   /** The timeout that elapsed, in seconds. */
   readonly timeout: number;
-  /** Creates the error for a timeout in seconds. */
-  constructor(timeoutSeconds: number, detail = "") {
+  /**
+   * Creates the error for a timeout in seconds. `detail` is added in
+   * parentheses (e.g. the last connection error); `options.message` replaces
+   * the whole message (used for `max_waiting` rejections, which do not wait).
+   */
+  constructor(timeoutSeconds: number, detail = "", options?: ErrorOptions & { message?: string }) {
     super(
-      `couldn't get a connection from the pool after ${timeoutSeconds} sec${
-        detail ? ` (${detail})` : ""
-      }`,
+      options?.message ??
+        `couldn't get a connection from the pool after ${timeoutSeconds} sec${
+          detail ? ` (${detail})` : ""
+        }`,
+      options,
     );
     this.name = "PoolTimeoutError";
     this.timeout = timeoutSeconds;

@@ -1,24 +1,34 @@
 /**
  * The connection handle returned by `PGConnectionManager`: one class for all
- * four types. Dedicated types (`normal`, `async`) are a postgres.js instance
- * with one connection; pooled types add our pool layer (acquire timeout,
- * checkout validation, stats) on top of postgres.js's pool.
+ * four types (a dedicated `normal`/`async` handle is a pool of exactly one
+ * connection). The façade users see: `sql`, `transaction`, `acquire`,
+ * `stats`, `close`.
  *
  * @module
  */
 import type postgres from "postgres";
-import { clearTimeout as clearNodeTimeout, setTimeout as nodeSetTimeout } from "node:timers";
 import type { ConnectionType } from "../config/types.ts";
 import { PoolTimeoutError } from "../errors.ts";
 import type { ConnectionPlan } from "./options.ts";
-import type { Transport } from "./transport.ts";
+import { closedError, type Pool } from "./pool.ts";
+import { Lease, type ReservedSql } from "./lease.ts";
+import {
+  isDeadConnectionError,
+  runTransaction,
+  timedOut,
+  type TransactionOptions,
+  type TransactionSql,
+  within,
+} from "./transaction.ts";
+import { createFacade } from "./sql_facade.ts";
+import type { RawQuery } from "./_postgresjs/dispatch.ts";
+
+export type { ReservedSql } from "./lease.ts";
+export type { TransactionOptions, TransactionSql } from "./transaction.ts";
+export { isDeadConnectionError } from "./transaction.ts";
 
 /** The postgres.js SQL function of a handle. */
 export type Sql = postgres.Sql;
-/** The SQL function inside `transaction()`. */
-export type TransactionSql = postgres.TransactionSql;
-/** The SQL function of a borrowed connection. */
-export type ReservedSql = postgres.ReservedSql;
 
 /** Pool statistics, in the spirit of psycopg_pool's `get_stats()`. */
 export interface PoolStats {
@@ -28,19 +38,21 @@ export interface PoolStats {
   minSize: number;
   /** Configured maximum (1 for dedicated types). */
   maxSize: number;
-  /** Connections open now. */
+  /** Connections open now (lent out or not). */
   size: number;
-  /** Open connections not lent out by `transaction()` / `acquire()`. */
+  /** Open connections that are idle and not lent out. */
   idle: number;
   /** Connections lent out by `transaction()` / `acquire()` now. */
   inUse: number;
-  /** Callers waiting for a connection now. */
+  /** Callers (and `db.sql` statements) waiting for a connection now. */
   waiting: number;
+  /** Connections being opened now. */
+  opening: number;
   /** Connections handed out since creation. */
   checkouts: number;
-  /** `PoolTimeoutError`s thrown since creation. */
+  /** `PoolTimeoutError`s thrown since creation (including `max_waiting` rejections). */
   timeouts: number;
-  /** Connections found dead at checkout and replaced. */
+  /** Connections found dead at checkout, or left unusable by a borrower, and replaced. */
   replaced: number;
   /** Connections opened since creation. */
   opened: number;
@@ -56,7 +68,9 @@ export interface PoolStats {
  * A connection borrowed with `acquire()`: use its `sql` for work that must
  * stay on one connection without a transaction (VACUUM, LISTEN, COPY, session
  * state). It goes back to the pool on `release()` or at the end of an
- * `await using` block, also when the block throws.
+ * `await using` block, also when the block throws. A connection left in a
+ * state that cannot be trusted (a query still running, a transaction or COPY
+ * left open) is closed instead of reused.
  */
 export interface BorrowedConnection extends AsyncDisposable {
   /** postgres.js SQL bound to this one connection. */
@@ -65,45 +79,22 @@ export interface BorrowedConnection extends AsyncDisposable {
   release(): void;
 }
 
-/** postgres.js / network error codes that mean "this connection is gone". */
-const DEAD_CONNECTION_CODES = new Set([
-  "CONNECTION_CLOSED",
-  "CONNECTION_DESTROYED",
-  "ECONNRESET",
-  "EPIPE",
-  "57P01", // admin_shutdown (pg_terminate_backend)
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now
-]);
-
-/** True when an error says the connection died (not that the SQL was wrong). */
-export function isDeadConnectionError(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === "string" && DEAD_CONNECTION_CODES.has(code);
+/** What a handle is made of (built by `openConnection`). */
+export interface HandleParts {
+  /** The plan of the connection type. */
+  plan: ConnectionPlan;
+  /** The pool. */
+  pool: Pool;
+  /** The front postgres.js instance `db.sql` builds statements with. */
+  front: postgres.Sql;
+  /** `user@host:port/db` for messages and `inspect` (no secrets). */
+  label: string;
+  /** Milliseconds BEGIN/ROLLBACK may take on a dedicated handle (its `connect_timeout`). */
+  dedicatedBoundMs: number;
 }
 
-const TIMED_OUT = Symbol("timed out");
-/** How long a reservation may wait before a hedge is considered, in ms. */
-const HEDGE_AFTER_MS = 50;
-/** Most reservations in flight for one checkout. */
-const HEDGE_LIMIT = 4;
-/** Attempts at a checkout before its error is given to the caller. */
-const MAX_ATTEMPTS = 10;
-
-/** Resolves to `undefined` when `p` fulfils, its error when it rejects, `TIMED_OUT` at `deadline`. */
-async function settleWithin(p: PromiseLike<unknown>, deadline: number): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      Promise.resolve(p).then(() => undefined, (e) => e ?? new Error("query failed")),
-      new Promise((resolve) => {
-        timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadline - performance.now()));
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** Attempts at a checked checkout before its error is given to the caller. */
+const MAX_CHECK_ATTEMPTS = 10;
 
 /**
  * A pgmonkey connection of any of the four types.
@@ -122,86 +113,72 @@ export class PGConnection implements AsyncDisposable {
   /** `normal`, `pool`, `async` or `async_pool`. */
   readonly connectionType: ConnectionType;
   /**
-   * The postgres.js SQL function (tagged templates, `unsafe`, `cursor`, `copy`,
-   * `listen`…). Statements run in autocommit mode.
+   * The postgres.js SQL function (tagged templates, `unsafe`, `file`,
+   * `cursor`, COPY streams, `listen`, `begin`, `reserve`…). Statements run
+   * in autocommit mode, each on a connection the pool picks.
    */
   readonly sql: Sql;
   readonly #plan: ConnectionPlan;
-  readonly #transport: Transport;
-  #closed = false;
+  readonly #pool: Pool;
+  readonly #front: postgres.Sql;
+  readonly #label: string;
+  readonly #boundMs: number;
   #closing?: Promise<void>;
-  #inUse = 0;
-  #permits: number;
-  readonly #queue: (() => void)[] = [];
-  #checkouts = 0;
-  #timeouts = 0;
-  #replaced = 0;
+  readonly #leaseHost = { facade: undefined as unknown as Sql, label: () => this.#describe() };
 
-  /** @internal Use `PGConnectionManager` or `openConnection()` instead. */
-  constructor(plan: ConnectionPlan, sql: Sql, transport: Transport) {
-    this.connectionType = plan.type;
-    this.#plan = plan;
-    this.sql = sql;
-    this.#transport = transport;
-    this.#permits = plan.pool.maxSize;
+  /** @internal Use `PGConnectionManager` instead. */
+  constructor(parts: HandleParts) {
+    this.connectionType = parts.plan.type;
+    this.#plan = parts.plan;
+    this.#pool = parts.pool;
+    this.#front = parts.front;
+    this.#label = parts.label;
+    this.#boundMs = parts.plan.pooled ? parts.plan.pool.timeout * 1000 : parts.dedicatedBoundMs;
+    this.sql = createFacade(parts.front, {
+      dispatch: (q: RawQuery) => this.#pool.dispatch(q),
+      cancelWaiting: (q: RawQuery) => this.#pool.cancelWaiting(q),
+      transaction: (fn, options) => this.transaction(fn, options),
+      reserve: async () => (await this.#borrow(false)).sql,
+      close: (timeout) => this.close(timeout),
+      parameters: () => this.#pool.parameters,
+      label: () => this.#describe(),
+    });
+    this.#leaseHost.facade = this.sql;
   }
 
   /** True once `close()` was called. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#closing !== undefined;
   }
 
   /**
    * Runs `fn` in a transaction: BEGIN, then COMMIT when `fn` returns, or
-   * ROLLBACK when it throws (the error is rethrown). Nested
-   * `tx.savepoint(fn)` works. On pools, waits at most `timeout` seconds for a
-   * free connection, then throws {@link PoolTimeoutError}; `fn` never runs
-   * after that. With `autocommit: true` on `normal`/`async`, `fn` runs
-   * without BEGIN (for VACUUM, CREATE DATABASE…).
+   * ROLLBACK when it throws (the error is rethrown). `tx.savepoint(fn)`
+   * nests; `tx.prepare(name)` ends with PREPARE TRANSACTION instead. On pools,
+   * waits at most `timeout` seconds for a free connection, then throws
+   * {@link PoolTimeoutError}; `fn` never runs after that. With
+   * `autocommit: true` on `normal`/`async`, `fn` runs without BEGIN (for
+   * VACUUM, CREATE DATABASE…).
    *
    * If the connection dies inside the transaction (server restart,
-   * `pg_terminate_backend`), the error is rethrown and the dead connection is
+   * `pg_terminate_backend`), the error is rethrown and the connection is
    * dropped, never handed out again.
    */
-  async transaction<T>(fn: (tx: TransactionSql) => T | Promise<T>): Promise<T> {
-    this.#assertOpen();
-    const deadline = this.#deadline();
-    for (let attempt = 1;; attempt++) {
-      const lease = await this.#checkout(deadline, false);
-      if (this.#plan.autocommit) {
-        try {
-          return await settleResult(fn(transactionSql(lease.sql, false)));
-        } finally {
-          lease.release();
-        }
-      }
-      try {
-        await lease.sql`BEGIN`;
-      } catch (e) {
-        lease.release();
-        // BEGIN failed on a connection that died while idle: fn never ran, so a
-        // retry on a fresh connection is safe and invisible to the caller.
-        if (isDeadConnectionError(e) && attempt < MAX_ATTEMPTS && performance.now() < deadline) {
-          this.#replaced++;
-          continue;
-        }
-        throw e;
-      }
-      let result: T;
-      try {
-        result = await settleResult(fn(transactionSql(lease.sql, true)));
-      } catch (e) {
-        if (lease.alive()) await lease.sql`ROLLBACK`.catch(() => {});
-        lease.release();
-        throw e;
-      }
-      try {
-        await lease.sql`COMMIT`;
-      } finally {
-        lease.release();
-      }
-      return result;
-    }
+  transaction<T>(
+    fn: (tx: TransactionSql) => T | Promise<T>,
+    options?: TransactionOptions | string,
+  ): Promise<T> {
+    if (this.#closing) return Promise.reject(closedError(this.connectionType));
+    return runTransaction(
+      {
+        borrow: () => this.#borrow(false),
+        boundMs: this.#boundMs,
+        autocommit: this.#plan.autocommit,
+        onReplaced: () => this.#pool.countReplaced(),
+      },
+      fn,
+      options,
+    );
   }
 
   /**
@@ -218,8 +195,7 @@ export class PGConnection implements AsyncDisposable {
    * `check_on_checkout: true` a dead connection is replaced before hand-out.
    */
   async acquire(): Promise<BorrowedConnection> {
-    this.#assertOpen();
-    const lease = await this.#checkout(this.#deadline(), this.#plan.pool.checkOnCheckout);
+    const lease = await this.#borrow(this.#plan.pool.checkOnCheckout);
     return {
       sql: lease.sql,
       release: lease.release,
@@ -227,50 +203,27 @@ export class PGConnection implements AsyncDisposable {
     };
   }
 
-  #deadline(): number {
-    return this.#plan.pooled ? performance.now() + this.#plan.pool.timeout * 1000 : Infinity;
-  }
-
-  /**
-   * Reserves a connection (within `deadline`), optionally checks it with
-   * `SELECT 1`, and wraps it in a lease that knows whether its socket is
-   * still alive, so a dead connection is never released back to postgres.js.
-   */
-  async #checkout(deadline: number, check: boolean): Promise<Lease> {
+  async #borrow(check: boolean): Promise<Lease> {
+    if (this.#closing) throw closedError(this.connectionType);
     const timeout = this.#plan.pool.timeout;
+    const deadline = this.#plan.pooled ? performance.now() + timeout * 1000 : Infinity;
     for (let attempt = 1;; attempt++) {
-      const retry = (e: unknown) =>
-        isDeadConnectionError(e) && attempt < MAX_ATTEMPTS && performance.now() < deadline;
-      let reserved: ReservedSql;
-      try {
-        reserved = await this.#reserveWithin(deadline);
-      } catch (e) {
-        // postgres.js can fail a reservation with the error that killed the
-        // connection's previous socket; nothing ran yet, so try again.
-        if (retry(e)) {
-          this.#replaced++;
-          continue;
-        }
-        throw e;
-      }
-      const lease = new Lease(reserved, this.#transport, (dead, pid) => {
-        this.#inUse--;
-        if (dead) this.#givePermitAfterClose(pid);
-        else this.#givePermit();
-      });
+      const got = this.#pool.checkout(deadline);
+      const conn = got instanceof Promise ? await got : got;
+      const lease = new Lease(this.#pool, conn, this.#leaseHost);
       if (!check) return lease;
-      const failure = await settleWithin(lease.sql`SELECT 1`, deadline);
+      const failure = await within(
+        conn.sql.unsafe("SELECT 1").then(() => undefined, (e) => e ?? new Error("check failed")),
+        deadline - performance.now(),
+      );
       if (failure === undefined) return lease;
-      if (failure === TIMED_OUT) {
-        // The connection is wedged: cut its socket (postgres.js then drops it)
-        // and give its permit back once it is gone.
-        lease.drop();
-        this.#timeouts++;
+      lease.discard();
+      if (timedOut(failure)) {
+        this.#pool.countTimeout();
         throw new PoolTimeoutError(timeout, "the checkout check did not answer");
       }
-      lease.release();
-      if (retry(failure)) {
-        this.#replaced++;
+      if (isDeadConnectionError(failure) && attempt < MAX_CHECK_ATTEMPTS) {
+        this.#pool.countReplaced();
         continue;
       }
       throw failure;
@@ -279,36 +232,37 @@ export class PGConnection implements AsyncDisposable {
 
   /** Current statistics. */
   stats(): PoolStats {
-    const t = this.#transport.stats();
-    return {
+    const c = this.#pool.counters();
+    const out: PoolStats = {
       connectionType: this.connectionType,
       minSize: this.#plan.pool.minSize,
       maxSize: this.#plan.pool.maxSize,
-      size: t.open,
-      idle: t.idle,
-      inUse: this.#inUse,
-      waiting: this.#queue.length,
-      checkouts: this.#checkouts,
-      timeouts: this.#timeouts,
-      replaced: this.#replaced,
-      opened: t.opened,
-      closed: t.closed,
-      failed: t.failed,
-      tls: t.tls,
+      size: c.size,
+      idle: c.idle,
+      inUse: c.inUse,
+      waiting: c.waiting,
+      opening: c.opening,
+      checkouts: c.checkouts,
+      timeouts: c.timeouts,
+      replaced: c.replaced,
+      opened: c.opened,
+      closed: c.closed,
+      failed: c.failed,
     };
+    if (c.tls !== undefined) out.tls = c.tls;
+    return out;
   }
 
   /**
-   * Closes every connection. In-flight queries get up to `timeoutSeconds`
-   * (default 5) to finish; new work is refused at once. Never throws.
+   * Closes the handle: new work is refused at once; the call returns as soon
+   * as the transactions, borrows and statements in flight are done (at most
+   * `timeoutSeconds`, default 5, after which they are cut off). Never throws.
    */
   close(timeoutSeconds = 5): Promise<void> {
-    if (!this.#closing) {
-      this.#closed = true;
-      this.#closing = this.sql.end({ timeout: timeoutSeconds })
-        .catch(() => {})
-        .finally(() => this.#transport.destroy());
-    }
+    this.#closing ??= (async () => {
+      await this.#pool.close(timeoutSeconds);
+      await this.#front.end({ timeout: 0 }).catch(() => {});
+    })();
     return this.#closing;
   }
 
@@ -317,264 +271,20 @@ export class PGConnection implements AsyncDisposable {
     return this.close();
   }
 
-  /** @internal Opens `min_size` connections at once and checks they work. */
-  async warmUp(): Promise<void> {
-    const n = Math.max(1, Math.min(this.#plan.pool.minSize, this.#plan.pool.maxSize));
-    const reserved = await Promise.allSettled(
-      Array.from({ length: n }, () => this.sql.reserve()),
-    );
-    for (const r of reserved) if (r.status === "fulfilled") r.value.release();
-    const failure = reserved.find((r) => r.status === "rejected");
-    if (failure) throw (failure as PromiseRejectedResult).reason;
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new Error(
-        `this ${this.connectionType} connection was closed; get a new one from the manager`,
-      );
-    }
-  }
-
-  /**
-   * Waits (within `deadline`) for one of the `max_size` permits when none is free. Our own queue
-   * keeps postgres.js's reserve() from ever waiting in its internal queue,
-   * where a reservation is lost when a connection closes (postgres.js 3.4.9
-   * hands it to the reconnecting connection, which drops it after fetching
-   * array types).
-   */
-  #waitForPermit(deadline: number): Promise<void> {
-    const max = this.#plan.pool.maxWaiting;
-    if (max > 0 && this.#queue.length >= max) {
-      return Promise.reject(new PoolTimeoutError(0, `max_waiting ${max} callers already waiting`));
-    }
-    return new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const waiter = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.#queue.push(waiter);
-      const ms = deadline - performance.now();
-      if (Number.isFinite(ms)) {
-        timer = setTimeout(() => {
-          const i = this.#queue.indexOf(waiter);
-          if (i < 0) return;
-          this.#queue.splice(i, 1);
-          this.#timeouts++;
-          reject(new PoolTimeoutError(this.#plan.pool.timeout));
-        }, Math.max(0, ms));
-      }
-    });
-  }
-
-  /** Returns a permit: to the longest waiter, else to the pool. */
-  #givePermit(): void {
-    const next = this.#queue.shift();
-    if (next) next();
-    else this.#permits++;
-  }
-
-  /** Returns a dead connection's permit once postgres.js has seen its socket close. */
-  #givePermitAfterClose(pid: number | undefined): void {
-    if (pid === undefined) return this.#givePermit();
-    let given = false;
-    const give = () => {
-      if (!given) {
-        given = true;
-        this.#givePermit();
-      }
-    };
-    const fallback = unrefTimeout(() => {
-      // The server said FATAL but the socket lingers: cut it, then give back.
-      this.#transport.destroyBackend(pid);
-      give();
-    }, 2000);
-    void this.#transport.whenBackendClosed(pid).then(() => {
-      clearNodeTimeout(fallback);
-      give();
-    });
-  }
-
-  async #reserveWithin(deadline: number): Promise<ReservedSql> {
-    if (this.#permits > 0 && this.#queue.length === 0) this.#permits--; // no promise hop
-    else await this.#waitForPermit(deadline);
-    try {
-      const reserved = await this.#hedgedReserve(deadline);
-      this.#inUse++;
-      this.#checkouts++;
-      return reserved;
-    } catch (e) {
-      this.#givePermit();
-      throw e;
-    }
-  }
-
-  /**
-   * `sql.reserve()` within `deadline`. postgres.js 3.4.9 can lose a queued
-   * reservation (a connection that closes meanwhile takes it over and drops
-   * it), so while we wait and the pool shows an idle connection nobody has
-   * borrowed, another reservation is started; the first to arrive wins and
-   * any other that arrives later is released at once.
-   */
-  #hedgedReserve(deadline: number): Promise<ReservedSql> {
-    return new Promise<ReservedSql>((resolve, reject) => {
-      let settled = false;
-      let pending = 0;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const finish = (error: unknown, value?: ReservedSql) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (value) resolve(value);
-        else reject(error);
-      };
-      const start = () => {
-        pending++;
-        this.sql.reserve().then((r) => {
-          pending--;
-          if (settled) r.release();
-          else finish(undefined, r);
-        }, (e) => {
-          pending--;
-          if (!settled && pending === 0) finish(e);
-        });
-      };
-      const tick = () => {
-        const left = deadline - performance.now();
-        if (left <= 0) {
-          this.#timeouts++;
-          return finish(new PoolTimeoutError(this.#plan.pool.timeout));
-        }
-        if (pending < HEDGE_LIMIT && this.#transport.stats().idle > this.#inUse) start();
-        timer = setTimeout(tick, Math.min(HEDGE_AFTER_MS, left));
-      };
-      start();
-      // With an idle connection, postgres.js's reserve() is already fulfilled
-      // and its `then` runs in the microtask queued before this one: the
-      // checkout then costs no timer (a node:timers Timeout created and
-      // cleared per checkout is most of its cost under Deno).
-      queueMicrotask(() => {
-        if (!settled) {
-          timer = setTimeout(tick, Math.min(HEDGE_AFTER_MS, deadline - performance.now()));
-        }
-      });
-    });
-  }
-}
-
-/** Awaits a callback's result; an array (of queries) is awaited element-wise, as postgres.js does. */
-async function settleResult<T>(value: T | Promise<T>): Promise<T> {
-  const v = await value;
-  return (Array.isArray(v) ? await Promise.all(v) : v) as T;
-}
-
-/** A timer that does not keep the process alive. */
-function unrefTimeout(fn: () => void, ms: number): ReturnType<typeof nodeSetTimeout> {
-  const t = nodeSetTimeout(fn, ms);
-  t.unref();
-  return t;
-}
-
-/** Backend pid of the connection a postgres.js query ran on, if it ran. */
-function queryPid(query: unknown): number | undefined {
-  const pid = (query as { state?: { pid?: number | null } } | undefined)?.state?.pid;
-  return typeof pid === "number" ? pid : undefined;
-}
-
-/**
- * One reserved connection, lent to a caller. Its `sql` records the last
- * query so that `release()` can tell (by backend pid, from the transport)
- * whether the socket died meanwhile: postgres.js 3.4.9 puts a released dead
- * connection back into its idle queue, and the next query on it crashes the
- * process, so a dead connection is dropped instead of released (postgres.js
- * has already moved it to its closed queue and reopens it lazily).
- */
-class Lease {
-  readonly sql: ReservedSql;
-  readonly #reserved: ReservedSql;
-  readonly #transport: Transport;
-  readonly #onRelease: (dead: boolean, pid: number | undefined) => void;
-  #last: unknown;
-  #released = false;
-
-  constructor(
-    reserved: ReservedSql,
-    transport: Transport,
-    onRelease: (dead: boolean, pid: number | undefined) => void,
-  ) {
-    this.#reserved = reserved;
-    this.#transport = transport;
-    this.#onRelease = onRelease;
-    const unsafe = (...args: Parameters<ReservedSql["unsafe"]>) =>
-      this.#last = reserved.unsafe(...args);
-    // A Proxy, not a copy: creating it costs the same whatever the Sql holds.
-    this.sql = new Proxy(reserved, {
-      apply: (target, thisArg, args) => this.#last = Reflect.apply(target, thisArg, args),
-      get: (target, prop) =>
-        prop === "unsafe" ? unsafe : prop === "release" ? this.release : Reflect.get(target, prop),
-    });
-  }
-
-  /** False once the socket of the last query is known to be closed. */
-  alive(): boolean {
-    const pid = queryPid(this.#last);
-    return pid === undefined || this.#transport.isBackendOpen(pid);
-  }
-
-  /** Gives the connection back (or drops it if it died). Idempotent. */
-  readonly release = (): void => {
-    if (this.#released) return;
-    this.#released = true;
-    const alive = this.alive();
-    if (alive) this.#reserved.release();
-    this.#onRelease(!alive, queryPid(this.#last));
-  };
-
-  /** Cuts a wedged connection's socket instead of giving it back. */
-  drop(): void {
-    if (this.#released) return;
-    this.#released = true;
-    const pid = queryPid(this.#last);
-    if (pid !== undefined) this.#transport.destroyBackend(pid);
-    this.#onRelease(true, pid);
-  }
-}
-
-/**
- * The `tx` handed to `transaction()` callbacks: the lease's SQL plus
- * `savepoint([name], fn)`, which nests with SAVEPOINT / RELEASE SAVEPOINT /
- * ROLLBACK TO SAVEPOINT.
- */
-function transactionSql(sql: ReservedSql, inTransaction: boolean): TransactionSql {
-  let counter = 0;
-  const savepoint = async <T>(
-    nameOrFn: string | ((tx: TransactionSql) => T | Promise<T>),
-    maybeFn?: (tx: TransactionSql) => T | Promise<T>,
-  ): Promise<T> => {
-    if (!inTransaction) {
-      throw new Error("savepoint needs a transaction; this connection has autocommit: true");
-    }
-    const fn = typeof nameOrFn === "function" ? nameOrFn : maybeFn!;
-    const label = `s${++counter}${
-      typeof nameOrFn === "string" ? "_" + nameOrFn.replace(/[^a-zA-Z0-9_]/g, "") : ""
+  #describe(): string {
+    const c = this.#pool.counters();
+    return `${this.connectionType} ${this.#label}, size ${c.size}, in use ${c.inUse}${
+      this.#closing ? ", closed" : ""
     }`;
-    await sql.unsafe(`SAVEPOINT ${label}`);
-    try {
-      const result = await fn(tx);
-      await sql.unsafe(`RELEASE SAVEPOINT ${label}`);
-      return result;
-    } catch (e) {
-      await sql.unsafe(`ROLLBACK TO SAVEPOINT ${label}`).catch(() => {});
-      throw e;
-    }
-  };
-  const prepare = () => {
-    throw new Error("PREPARE TRANSACTION is not supported by pgmonkey's transaction()");
-  };
-  const tx = new Proxy(sql, {
-    get: (target, prop) =>
-      prop === "savepoint" ? savepoint : prop === "prepare" ? prepare : Reflect.get(target, prop),
-  }) as unknown as TransactionSql;
-  return tx;
+  }
+
+  /** What `console.log` / `Deno.inspect` show: never a password. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `PGConnection { ${this.#describe()} }`;
+  }
+
+  /** What Node's `util.inspect` shows: never a password. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `PGConnection { ${this.#describe()} }`;
+  }
 }

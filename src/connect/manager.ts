@@ -18,11 +18,42 @@ import { resolveConnectionType, validateConfig } from "../config/validate.ts";
 import type { ConnectionType, LoadOptions, RawConfig } from "../config/types.ts";
 import type { PGConnection } from "./handle.ts";
 import { openConnection } from "./open.ts";
+import type { PostgresPassthrough } from "./options.ts";
 
 /** Options of `getDatabaseConnection` / `getDatabaseConnectionFromConfig`. */
 export interface GetConnectionOptions extends LoadOptions {
   /** Close the cached handle for this config and type, and open a new one. */
   forceReload?: boolean;
+  /**
+   * postgres.js options for every connection of the handle: `transform`
+   * (e.g. `postgres.camel`), `types`, `onnotice`, `onnotify`, `onparameter`,
+   * `debug`, `fetch_types`, `prepare`, `max_pipeline`, `connection`,
+   * `backoff`, `publications`. Options the layer owns (host, port, user,
+   * password, ssl, max, timeouts, socket…) are refused with a `ConfigError`:
+   * they come from the config file. Handles with different `postgres`
+   * options are cached apart.
+   */
+  postgres?: PostgresPassthrough;
+}
+
+/** A stable text for a `postgres` options object (functions by their source), for the cache key. */
+function optionsKey(options: unknown): string {
+  if (options === undefined) return "";
+  const seen = new WeakMap<object, number>();
+  let ids = 0;
+  return JSON.stringify(options, (_k, v) => {
+    if (typeof v === "function") return `fn:${v.toString()}`;
+    if (v && typeof v === "object") {
+      if (seen.has(v)) return `ref:${seen.get(v)}`;
+      seen.set(v, ids++);
+      if (!Array.isArray(v)) {
+        return Object.fromEntries(
+          Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]),
+        );
+      }
+    }
+    return v;
+  });
 }
 
 /** What `cacheInfo` reports. */
@@ -174,7 +205,8 @@ export class PGConnectionManager {
   ): Promise<PGConnection> {
     const type = resolveConnectionType(requested, raw, file);
     const config = validateConfig(raw, { file, connectionType: type });
-    const key = `${await this.#digest(raw)}:${type}`;
+    const extra = optionsKey(options.postgres);
+    const key = `${await this.#digest(raw)}:${type}${extra ? `:${await this.#digest(extra)}` : ""}`;
     const existing = this.#cache.get(key);
     if (existing && !options.forceReload) {
       const handle = await existing.handle;
@@ -187,7 +219,10 @@ export class PGConnectionManager {
       const fresh = this.#cache.get(key);
       if (fresh) return await fresh.handle;
     }
-    const entry: Entry = { type, handle: openConnection(config, type) };
+    const entry: Entry = {
+      type,
+      handle: openConnection(config, type, { postgres: options.postgres }),
+    };
     this.#cache.set(key, entry);
     try {
       return await entry.handle;

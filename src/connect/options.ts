@@ -1,6 +1,8 @@
 /**
- * Pure mapping from a validated pgmonkey config to postgres.js options and to
- * the pool policy our pool layer enforces. No I/O here.
+ * Pure mapping from a validated pgmonkey config to what the connection layer
+ * needs: the pool policy, the host list, and the postgres.js options of each
+ * connection (every option postgres.js would otherwise read from the
+ * environment is given explicitly). No I/O here.
  *
  * @module
  */
@@ -11,6 +13,8 @@ import type {
   PoolSettings,
   SessionSettings,
 } from "../config/types.ts";
+import { ConfigError } from "../errors.ts";
+import type { Endpoint } from "./transport/negotiate.ts";
 
 /** psycopg_pool's defaults, which pgmonkey (Python) users rely on. */
 export const POOL_DEFAULTS = {
@@ -19,6 +23,9 @@ export const POOL_DEFAULTS = {
   max_idle: 600,
   max_lifetime: 3600,
 } as const;
+
+/** Seconds a connection attempt may take when `connect_timeout` is not set. */
+export const DEFAULT_CONNECT_TIMEOUT = 30;
 
 /** What the pool layer enforces for `pool` / `async_pool` (seconds). */
 export interface PoolPolicy {
@@ -120,60 +127,222 @@ export function planConnection(config: PgMonkeyConfig, type: ConnectionType): Co
   };
 }
 
-/** The subset of postgres.js options we set. */
-export interface DriverOptions {
-  host: string;
-  port: number;
-  database?: string;
-  user?: string;
-  password?: string;
-  max: number;
-  ssl: false;
-  idle_timeout: null;
-  max_lifetime: null;
-  connect_timeout: number;
-  keep_alive: number | null;
-  connection: Record<string, string>;
-  onnotice: (notice: unknown) => void;
-  fetch_types: boolean;
-  prepare: boolean;
-}
-
-/** libpq's defaults for what a config leaves out. */
+/** libpq's default host when a config leaves it out. */
 export function defaultHost(s: ConnectionSettings): string {
   return s.host ?? "localhost";
 }
 
-/** TCP keepalive delay for postgres.js (`null` = off), from libpq's keys. */
+/** TCP keepalive delay (`null` = off), from libpq's keys. */
 export function keepAliveSeconds(s: ConnectionSettings): number | null {
   if (s.keepalives === false) return null;
   return s.keepalives_idle ?? 60;
 }
 
+/** Seconds per connection attempt: `connect_timeout` (libpq treats 1 as 2), else the default. */
+export function connectTimeoutSeconds(s: ConnectionSettings): number {
+  const t = s.connect_timeout;
+  if (t === undefined || t <= 0) return DEFAULT_CONNECT_TIMEOUT;
+  return Math.max(2, t);
+}
+
 /**
- * postgres.js options for a plan. TLS, idle and lifetime handling live in our
- * transport (passed as `socket`), so postgres.js's own are switched off.
+ * The host list of a config: `host` and `port` may each be a comma-separated
+ * list (a single port applies to every host), as in libpq.
  */
-export function driverOptions(plan: ConnectionPlan): DriverOptions {
-  const s = plan.settings;
-  const connection: Record<string, string> = {};
-  if (s.application_name !== undefined) connection.application_name = s.application_name;
-  for (const [name, value] of Object.entries(plan.session)) connection[name] = value;
-  return {
-    host: defaultHost(s),
-    port: s.port ?? 5432,
-    database: s.dbname,
-    user: s.user,
-    password: s.password,
-    max: plan.pool.maxSize,
-    ssl: false,
-    idle_timeout: null,
-    max_lifetime: null,
-    connect_timeout: s.connect_timeout && s.connect_timeout > 0 ? s.connect_timeout : 30,
-    keep_alive: keepAliveSeconds(s),
-    connection,
-    onnotice: () => {},
-    fetch_types: true,
-    prepare: true,
+export function endpointsOf(s: ConnectionSettings): Endpoint[] {
+  const hosts = String(defaultHost(s)).split(",").map((h) => h.trim());
+  const portText = s.port === undefined ? "5432" : String(s.port);
+  const ports = portText.split(",").map((p) => p.trim());
+  if (ports.length !== 1 && ports.length !== hosts.length) {
+    throw new ConfigError(
+      `could not match ${ports.length} port numbers to ${hosts.length} hosts`,
+      { key: "connection_settings.port" },
+    );
+  }
+  return hosts.map((host, i) => {
+    const p = ports.length === 1 ? ports[0] : ports[i];
+    const port = p === "" ? 5432 : Number(p);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new ConfigError(`invalid port number: "${p}"`, { key: "connection_settings.port" });
+    }
+    return { host: host === "" ? "localhost" : host, port };
+  });
+}
+
+/**
+ * postgres.js options the layer owns (a caller may not pass them through
+ * `postgres: {…}`): connection target, TLS, sizing, timers, the socket.
+ */
+export const OWNED_POSTGRES_OPTIONS: readonly string[] = [
+  "host",
+  "hostname",
+  "port",
+  "path",
+  "database",
+  "db",
+  "user",
+  "username",
+  "pass",
+  "password",
+  "ssl",
+  "sslnegotiation",
+  "max",
+  "idle_timeout",
+  "max_lifetime",
+  "connect_timeout",
+  "keep_alive",
+  "socket",
+  "target_session_attrs",
+  "onclose",
+  "no_subscribe",
+  "shared",
+  "timeout",
+  "no_prepare",
+];
+
+/** postgres.js options a caller may pass through `postgres: {…}`. */
+export const PASSTHROUGH_POSTGRES_OPTIONS: readonly string[] = [
+  "transform",
+  "types",
+  "onnotice",
+  "onnotify",
+  "onparameter",
+  "debug",
+  "fetch_types",
+  "prepare",
+  "max_pipeline",
+  "connection",
+  "backoff",
+  "publications",
+];
+
+/** The postgres.js options a caller may set (see {@link PASSTHROUGH_POSTGRES_OPTIONS}). */
+export type PostgresPassthrough =
+  & Partial<
+    Pick<
+      import("postgres").Options<Record<string, import("postgres").PostgresType>>,
+      | "transform"
+      | "types"
+      | "onnotice"
+      | "onparameter"
+      | "debug"
+      | "fetch_types"
+      | "prepare"
+      | "connection"
+      | "backoff"
+      | "publications"
+    >
+  >
+  & {
+    /** Most queries pipelined on one connection (postgres.js default 100). */
+    max_pipeline?: number;
+    /** postgres.js's `onnotify` (notifications on borrowed connections that ran LISTEN). */
+    onnotify?: (channel: string, payload: string) => void;
   };
+
+/**
+ * Checks the `postgres: {…}` options of `getDatabaseConnection`: the ones
+ * the layer owns are refused with one clear line, unknown ones too.
+ *
+ * @throws {ConfigError} naming the option
+ */
+export function checkPassthrough(options: Record<string, unknown> | undefined): void {
+  if (!options) return;
+  for (const key of Object.keys(options)) {
+    if (OWNED_POSTGRES_OPTIONS.includes(key)) {
+      throw new ConfigError(
+        `postgres.js option "${key}" is managed by pgmonkey (set it in the config file's ` +
+          `connection_settings / pool settings instead)`,
+        { key: `postgres.${key}` },
+      );
+    }
+    if (!PASSTHROUGH_POSTGRES_OPTIONS.includes(key)) {
+      throw new ConfigError(
+        `unknown postgres.js option "${key}" (accepted: ${
+          PASSTHROUGH_POSTGRES_OPTIONS.join(", ")
+        })`,
+        { key: `postgres.${key}` },
+      );
+    }
+  }
+}
+
+/** What {@link connectionOptions} needs beyond the plan. */
+export interface ConnectionOptionsInput {
+  /** Role name (libpq's default already applied). */
+  user: string;
+  /** Database name (default: the role name). */
+  database: string;
+  /** The password, or a function returning it when a connection logs in. */
+  pass: string | (() => string | Promise<string>);
+  /** postgres.js options passed through by the caller. */
+  passthrough?: PostgresPassthrough;
+  /** Where NOTICEs go when the caller did not set `onnotice`. */
+  onnotice: (notice: Record<string, unknown>) => void;
+}
+
+/**
+ * postgres.js options for one connection of `plan` to `endpoint`: one
+ * connection per instance (`max: 1`), TLS and timers off (our transport and
+ * pool do them), types fetched by us (see `_postgresjs/type_registry.ts`),
+ * session settings and `application_name` as startup parameters. Every option
+ * postgres.js would read from a `PG…` environment variable is set here.
+ *
+ * @example
+ * ```ts
+ * import { connectionOptions, planConnection } from "./options.ts";
+ * const plan = planConnection({
+ *   connection_type: "pool",
+ *   connection_settings: { host: "db", application_name: "api" },
+ *   sync_settings: { statement_timeout: "5s" },
+ *   async_settings: {},
+ *   pool_settings: {},
+ *   async_pool_settings: {},
+ * }, "pool");
+ * const o = connectionOptions(plan, { host: "db", port: 5432 }, {
+ *   user: "app", database: "app", pass: "", onnotice: () => {},
+ * });
+ * console.log(o.max, o.connection); // 1 { application_name: "api", statement_timeout: "5s" }
+ * ```
+ */
+export function connectionOptions(
+  plan: ConnectionPlan,
+  endpoint: Endpoint,
+  input: ConnectionOptionsInput,
+): Record<string, unknown> {
+  const p = input.passthrough ?? {};
+  const connection: Record<string, unknown> = {
+    application_name: plan.settings.application_name ?? "",
+  };
+  for (const [name, value] of Object.entries(plan.session)) connection[name] = value;
+  Object.assign(connection, p.connection ?? {});
+  return {
+    ...p,
+    host: endpoint.host,
+    port: endpoint.port,
+    user: input.user,
+    database: input.database,
+    pass: input.pass,
+    max: 1,
+    ssl: false,
+    sslnegotiation: null,
+    idle_timeout: 0,
+    max_lifetime: null,
+    connect_timeout: 0,
+    keep_alive: null,
+    fetch_types: false,
+    prepare: p.prepare ?? true,
+    max_pipeline: p.max_pipeline ?? 100,
+    debug: p.debug ?? false,
+    backoff: p.backoff ?? defaultBackoff,
+    publications: p.publications ?? "alltables",
+    target_session_attrs: null,
+    onnotice: p.onnotice ?? input.onnotice,
+    connection,
+  };
+}
+
+/** postgres.js's own reconnect backoff (seconds), used by its LISTEN connection. */
+function defaultBackoff(retries: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 20);
 }

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import type { PgMonkeyConfig } from "../../src/config/types.ts";
-import { driverOptions, planConnection, poolPolicy } from "../../src/connect/options.ts";
+import {
+  checkPassthrough,
+  connectionOptions,
+  connectTimeoutSeconds,
+  endpointsOf,
+  keepAliveSeconds,
+  planConnection,
+  poolPolicy,
+} from "../../src/connect/options.ts";
+import { ConfigError } from "../../src/errors.ts";
 
 const base: PgMonkeyConfig = {
   connection_type: "normal",
@@ -58,28 +67,62 @@ Deno.test("pool policy takes its own section, with psycopg_pool's defaults", () 
   assert.deepEqual([dedicated.minSize, dedicated.maxSize], [1, 1]);
 });
 
-Deno.test("driver options: startup parameters carry application_name and the GUCs", () => {
-  const o = driverOptions(planConnection(base, "pool"));
+const input = { user: "app", database: "shop", pass: "pw", onnotice: () => {} };
+
+Deno.test("connection options: one connection per instance, startup parameters carry application_name and the GUCs", () => {
+  const o = connectionOptions(
+    planConnection(base, "pool"),
+    { host: "db.internal", port: 6432 },
+    input,
+  );
   assert.equal(o.host, "db.internal");
   assert.equal(o.port, 6432);
   assert.equal(o.database, "shop");
-  assert.equal(o.max, 9);
-  assert.equal(o.connect_timeout, 7);
-  assert.equal(o.keep_alive, 30);
+  assert.equal(o.max, 1);
   assert.deepEqual(o.connection, { application_name: "api", statement_timeout: "30000" });
   assert.equal(o.ssl, false, "TLS is done by our transport");
-  assert.equal(o.idle_timeout, null);
+  assert.equal(o.idle_timeout, 0, "timers are the pool's");
   assert.equal(o.max_lifetime, null);
+  assert.equal(o.connect_timeout, 0, "one connect timer: the transport's");
+  assert.equal(o.fetch_types, false, "types are fetched by the layer");
+  assert.equal(o.target_session_attrs, null);
 });
 
-Deno.test("driver options: libpq defaults and keepalives off", () => {
-  const o = driverOptions(planConnection({
-    ...base,
-    connection_settings: { keepalives: false },
-  }, "normal"));
-  assert.equal(o.host, "localhost");
-  assert.equal(o.port, 5432);
-  assert.equal(o.keep_alive, null);
-  assert.equal(o.connect_timeout, 30);
-  assert.equal(o.max, 1);
+Deno.test("connection options: passthrough options apply, connection params merge over the session", () => {
+  const transform = { undefined: null };
+  const o = connectionOptions(planConnection(base, "pool"), { host: "h", port: 1 }, {
+    ...input,
+    passthrough: { transform, prepare: false, connection: { search_path: "app" } },
+  });
+  assert.equal(o.transform, transform);
+  assert.equal(o.prepare, false);
+  assert.deepEqual(o.connection, {
+    application_name: "api",
+    statement_timeout: "30000",
+    search_path: "app",
+  });
+  assert.throws(() => checkPassthrough({ ssl: true }), ConfigError);
+  assert.throws(() => checkPassthrough({ bogus: 1 }), /unknown postgres.js option "bogus"/);
+  checkPassthrough({ transform, types: {}, debug: true });
+});
+
+Deno.test("host and port lists; libpq defaults; keepalives off; connect_timeout", () => {
+  assert.deepEqual(endpointsOf({ host: "a,b", port: 5433 }), [
+    { host: "a", port: 5433 },
+    { host: "b", port: 5433 },
+  ]);
+  assert.deepEqual(endpointsOf({}), [{ host: "localhost", port: 5432 }]);
+  assert.deepEqual(
+    endpointsOf({ host: "a,b", port: "5433,5434" as unknown as number }).map((e) => e.port),
+    [5433, 5434],
+  );
+  assert.throws(
+    () => endpointsOf({ host: "a,b,c", port: "1,2" as unknown as number }),
+    /could not match 2 port numbers to 3 hosts/,
+  );
+  assert.equal(keepAliveSeconds({ keepalives: false }), null);
+  assert.equal(keepAliveSeconds({ keepalives_idle: 30 }), 30);
+  assert.equal(connectTimeoutSeconds({}), 30);
+  assert.equal(connectTimeoutSeconds({ connect_timeout: 1 }), 2, "libpq: 1 means 2");
+  assert.equal(connectTimeoutSeconds({ connect_timeout: 7 }), 7);
 });

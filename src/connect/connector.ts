@@ -1,0 +1,293 @@
+/**
+ * Opening a logged-in connection the way libpq does: every host of the host
+ * list in order (or shuffled with `load_balance_hosts: random`), every
+ * address of each host, `connect_timeout` per attempt, libpq's `allow` and
+ * `prefer` retries (plaintext after a failed TLS attempt under `prefer`, TLS
+ * after a refused plaintext login under `allow`), and `target_session_attrs`.
+ *
+ * As in libpq, a host that cannot be reached (network, TLS, timeout, "the
+ * database system is starting up/shutting down") or whose session does not
+ * match `target_session_attrs` is skipped; an authentication failure ends
+ * the attempt (the remaining hosts are not tried). When every host failed,
+ * the error names each one and why.
+ *
+ * @module
+ */
+import type { TlsPlan } from "./tls.ts";
+import { type Conn, type ConnSettings, startConn } from "./conn.ts";
+import {
+  Deadline,
+  describeEndpoint,
+  type Endpoint,
+  endpointAddresses,
+  negotiate,
+  type Negotiated,
+  type TlsChoice,
+  unixSocketPath,
+} from "./transport/negotiate.ts";
+import { firstLine, TransportError } from "./transport/errors.ts";
+
+/** libpq's `target_session_attrs`. */
+export type TargetSessionAttrs =
+  | "any"
+  | "read-write"
+  | "read-only"
+  | "primary"
+  | "standby"
+  | "prefer-standby";
+
+/** Every value of {@link TargetSessionAttrs}. */
+export const TARGET_SESSION_ATTRS: readonly TargetSessionAttrs[] = [
+  "any",
+  "read-write",
+  "read-only",
+  "primary",
+  "standby",
+  "prefer-standby",
+];
+
+/** Where and how to connect. */
+export interface ConnectPlan {
+  /** The host list, in the order given. */
+  endpoints: Endpoint[];
+  /** TLS, planned from the config. */
+  tls: TlsPlan;
+  /** Seconds per attempt (each address of each host); 0 for none. */
+  connectTimeout: number;
+  /** Seconds before the first TCP keepalive probe; `null` turns keepalives off. */
+  keepAlive: number | null;
+  /** Which sessions are acceptable. */
+  targetSessionAttrs: TargetSessionAttrs;
+  /** Try the hosts in random order (libpq's `load_balance_hosts=random`). */
+  loadBalanceHosts: boolean;
+}
+
+/** The TLS attempts libpq makes for a plan, in order. */
+export function tlsChoices(plan: TlsPlan, endpoint: Endpoint): TlsChoice[] {
+  if (unixSocketPath(endpoint) !== undefined) return ["plain"];
+  switch (plan.negotiation) {
+    case "disable":
+      return ["plain"];
+    case "allow":
+      return ["plain", "tls"];
+    case "prefer":
+      return ["tls-or-plain", "plain"];
+    default:
+      return ["tls"];
+  }
+}
+
+/** True for an error the server sent (it has a severity), not a network or TLS failure. */
+export function isServerError(e: unknown): boolean {
+  return typeof (e as { severity?: unknown })?.severity === "string";
+}
+
+/** 57P03: the server is starting up, shutting down or in recovery without hot standby. */
+function cannotConnectNow(e: unknown): boolean {
+  return (e as { code?: unknown })?.code === "57P03";
+}
+
+function shuffled<T>(xs: T[]): T[] {
+  const out = xs.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** What kind of session a connection is (libpq's checks for target_session_attrs). */
+export async function sessionKind(conn: Conn): Promise<{ readOnly: boolean; standby: boolean }> {
+  const p = conn.sql.parameters as Record<string, string | undefined>;
+  if (p.default_transaction_read_only !== undefined && p.in_hot_standby !== undefined) {
+    return {
+      readOnly: p.default_transaction_read_only === "on",
+      standby: p.in_hot_standby === "on",
+    };
+  }
+  const [[ro], [rec]] = await conn.sql.unsafe(
+    "SHOW transaction_read_only; SELECT pg_catalog.pg_is_in_recovery() AS standby",
+  ) as unknown as [[{ transaction_read_only: string }], [{ standby: boolean }]];
+  return { readOnly: ro.transaction_read_only === "on", standby: rec.standby === true };
+}
+
+/** Whether a session of `kind` is acceptable for `attrs` (`prefer-standby`: in its first pass). */
+export function sessionMatches(
+  attrs: TargetSessionAttrs,
+  kind: { readOnly: boolean; standby: boolean },
+): boolean {
+  switch (attrs) {
+    case "read-write":
+      return !kind.readOnly;
+    case "read-only":
+      return kind.readOnly;
+    case "primary":
+      return !kind.standby;
+    case "standby":
+    case "prefer-standby":
+      return kind.standby;
+    default:
+      return true;
+  }
+}
+
+/** Why a host was skipped: the message without its `could not connect to X: ` prefix. */
+function reason(e: unknown): string {
+  return firstLine(e).replace(/^could not connect to [^:]+(:\d+)?( \([^)]*\))?: /, "");
+}
+
+/**
+ * Opens one logged-in connection for `plan` (see the module documentation).
+ *
+ * @example
+ * ```ts ignore
+ * const conn = await openConn(plan, settings);
+ * ```
+ */
+export async function openConn(plan: ConnectPlan, settings: ConnSettings): Promise<Conn> {
+  const failures: string[] = [];
+  const errors: unknown[] = [];
+  const order = plan.loadBalanceHosts ? shuffled(plan.endpoints) : plan.endpoints;
+  const passes: TargetSessionAttrs[] = plan.targetSessionAttrs === "prefer-standby"
+    ? ["prefer-standby", "any"]
+    : [plan.targetSessionAttrs];
+  for (const attrs of passes) {
+    for (const endpoint of order) {
+      let addresses: (string | undefined)[];
+      try {
+        addresses = await endpointAddresses(endpoint);
+        if (plan.loadBalanceHosts) addresses = shuffled(addresses);
+      } catch (e) {
+        failures.push(`${describeEndpoint(endpoint)}: ${reason(e)}`);
+        errors.push(e);
+        continue;
+      }
+      for (const address of addresses) {
+        const where = describeEndpoint(endpoint, address);
+        const outcome = await attemptAddress(plan, settings, endpoint, address, attrs);
+        if ("conn" in outcome) return outcome.conn;
+        if (outcome.fatal) throw outcome.error;
+        failures.push(`${where}: ${reason(outcome.error)}`);
+        errors.push(outcome.error);
+        if (outcome.nextHost) break;
+      }
+    }
+  }
+  if (errors.length === 1 && errors[0] instanceof TransportError) throw errors[0];
+  if (failures.length === 1) {
+    throw new TransportError(`could not connect to ${failures[0]}`, "ECONNECT", {
+      cause: errors[0],
+    });
+  }
+  throw new TransportError(
+    `could not connect to any of ${plan.endpoints.length} hosts: ${failures.join("; ")}`,
+    "ECONNECT",
+  );
+}
+
+type Outcome =
+  | { conn: Conn }
+  | { error: unknown; fatal: boolean; nextHost: boolean };
+
+/** One address: its TLS attempts in libpq's order, and the session check. */
+async function attemptAddress(
+  plan: ConnectPlan,
+  settings: ConnSettings,
+  endpoint: Endpoint,
+  address: string | undefined,
+  attrs: TargetSessionAttrs,
+): Promise<Outcome> {
+  const choices = tlsChoices(plan.tls, endpoint);
+  let last: unknown;
+  for (let i = 0; i < choices.length; i++) {
+    const choice = choices[i];
+    const more = i + 1 < choices.length;
+    const deadline = new Deadline(plan.connectTimeout, describeEndpoint(endpoint, address));
+    let neg: Negotiated | undefined;
+    try {
+      neg = await negotiate(endpoint, address, {
+        plan: plan.tls,
+        choice,
+        keepAlive: plan.keepAlive,
+        deadline,
+      });
+      const conn = await startConn(neg, endpoint, deadline, settings);
+      if (attrs !== "any") {
+        const kind = await sessionKind(conn);
+        if (!sessionMatches(attrs, kind)) {
+          conn.retire();
+          const what = attrs === "read-write" || attrs === "read-only"
+            ? (kind.readOnly ? "session is read-only" : "session is read-write")
+            : (kind.standby
+              ? "server is in hot standby mode"
+              : "server is not in hot standby mode");
+          return {
+            error: new Error(`${what} (target_session_attrs=${attrs})`),
+            fatal: false,
+            nextHost: true,
+          };
+        }
+      }
+      return { conn };
+    } catch (e) {
+      last = e;
+      const usedTls = neg?.tls ?? (e instanceof TransportError && e.tls);
+      if (isServerError(e)) {
+        if (cannotConnectNow(e)) return { error: e, fatal: false, nextHost: true };
+        // libpq: allow retries over TLS, prefer retries in plaintext, after a refused login.
+        if (more && ((choice === "plain" && choices[i + 1] === "tls") || usedTls)) continue;
+        return { error: e, fatal: true, nextHost: false };
+      }
+      if (deadline.expired) return { error: deadline.expired, fatal: false, nextHost: false };
+      // prefer: a failed TLS attempt (handshake, verification, an alert) is retried in plaintext.
+      if (more && choice === "tls-or-plain" && usedTls) continue;
+      return { error: e, fatal: false, nextHost: false };
+    } finally {
+      deadline.done();
+    }
+  }
+  return { error: last, fatal: isServerError(last), nextHost: false };
+}
+
+/**
+ * A socket to the first reachable host of `plan` with the first TLS choice
+ * that works there, for connections postgres.js logs in itself (LISTEN,
+ * logical replication) and for CancelRequests.
+ */
+export async function negotiateAny(
+  plan: ConnectPlan,
+  only?: { endpoint: Endpoint; tls: boolean },
+): Promise<Negotiated> {
+  const failures: string[] = [];
+  const endpoints = only ? [only.endpoint] : plan.endpoints;
+  for (const endpoint of endpoints) {
+    let addresses: (string | undefined)[];
+    try {
+      addresses = await endpointAddresses(endpoint);
+    } catch (e) {
+      failures.push(`${describeEndpoint(endpoint)}: ${reason(e)}`);
+      continue;
+    }
+    const choices: TlsChoice[] = only
+      ? [only.tls ? "tls" : "plain"]
+      : tlsChoices(plan.tls, endpoint);
+    for (const address of addresses) {
+      for (const choice of choices) {
+        const deadline = new Deadline(plan.connectTimeout, describeEndpoint(endpoint, address));
+        try {
+          return await negotiate(endpoint, address, {
+            plan: plan.tls,
+            choice,
+            keepAlive: plan.keepAlive,
+            deadline,
+          });
+        } catch (e) {
+          failures.push(`${describeEndpoint(endpoint, address)}: ${reason(e)}`);
+        } finally {
+          deadline.done();
+        }
+      }
+    }
+  }
+  throw new TransportError(`could not connect to ${failures.join("; ")}`, "ECONNECT");
+}

@@ -1,0 +1,105 @@
+/**
+ * One borrowed connection: the `sql` a borrower uses (the connection's own
+ * postgres.js instance, so nothing else runs on it meanwhile), and its
+ * return to the pool.
+ *
+ * The `sql` of a lease refuses work once the lease is released (a late
+ * statement would otherwise run on a connection lent to someone else, maybe
+ * inside their transaction), routes `listen`/`subscribe` to the handle's own
+ * listener connection, and keeps `begin`/`reserve` off the borrowed
+ * connection (postgres.js's versions of those are not safe when a connection
+ * dies mid-way).
+ *
+ * @module
+ */
+import type postgres from "postgres";
+import type { Conn } from "./conn.ts";
+import type { Pool } from "./pool.ts";
+import { redactedOptions } from "./redact_options.ts";
+
+/** The SQL function of a borrowed connection. */
+export type ReservedSql = postgres.ReservedSql;
+
+/** What a lease may route to the handle. */
+export interface LeaseHost {
+  /** The handle's `db.sql` (for `listen`, `subscribe`, `notify`). */
+  facade: postgres.Sql;
+  /** A one-line label for `inspect`. */
+  label(): string;
+}
+
+function releasedError(): Error {
+  return Object.assign(
+    new Error("this borrowed connection was already released; borrow a new one"),
+    { code: "CONNECTION_RELEASED" },
+  );
+}
+
+/** See the module documentation. */
+export class Lease {
+  /** The borrowed connection. */
+  readonly conn: Conn;
+  /** SQL bound to this one connection. */
+  readonly sql: ReservedSql;
+  readonly #pool: Pool;
+  #released = false;
+
+  /** Wraps a connection the pool lent. */
+  constructor(pool: Pool, conn: Conn, host: LeaseHost, extra: Record<PropertyKey, unknown> = {}) {
+    this.#pool = pool;
+    this.conn = conn;
+    const target = conn.sql as unknown as ReservedSql;
+    const guard = <F extends (...a: never[]) => unknown>(f: F) =>
+      ((...args: Parameters<F>) => {
+        if (this.#released) throw releasedError();
+        return f(...args);
+      }) as F;
+    const refuse = (what: string) => () => {
+      throw new Error(`${what} is not available on a borrowed connection; use it on db.sql`);
+    };
+    const overrides: Record<PropertyKey, unknown> = {
+      release: this.release,
+      end: () => Promise.resolve(this.release()),
+      close: () => Promise.resolve(this.release()),
+      listen: host.facade.listen,
+      subscribe: host.facade.subscribe,
+      begin: refuse("begin()"),
+      reserve: refuse("reserve()"),
+      unsafe: guard(target.unsafe),
+      file: guard(target.file),
+      options: undefined,
+      [Symbol.for("Deno.customInspect")]: () => `ReservedSql { ${host.label()} }`,
+      [Symbol.for("nodejs.util.inspect.custom")]: () => `ReservedSql { ${host.label()} }`,
+      ...extra,
+    };
+    this.sql = new Proxy(target, {
+      apply: (fn, thisArg, args) => {
+        if (this.#released) throw releasedError();
+        return Reflect.apply(fn as unknown as (...a: unknown[]) => unknown, thisArg, args);
+      },
+      get: (t, prop) => {
+        if (prop === "options") return redactedOptions(t.options);
+        return Object.hasOwn(overrides, prop) ? overrides[prop] : Reflect.get(t, prop);
+      },
+    });
+  }
+
+  /** True once released. */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** Gives the connection back (closed instead if it is not clean). Idempotent. */
+  readonly release = (): void => {
+    if (this.#released) return;
+    this.#released = true;
+    this.#pool.release(this.conn);
+  };
+
+  /** Closes the connection instead of giving it back (it cannot be trusted). */
+  discard(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#pool.release(this.conn, true);
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * `transaction(fn)`: BEGIN on a borrowed connection, `fn(tx)`, then COMMIT
+ * (or `PREPARE TRANSACTION` after `tx.prepare(name)`), or ROLLBACK when `fn`
+ * throws; `tx.savepoint(fn)` nests. Our own, not postgres.js's `begin()`,
+ * which crashes the process when the connection dies mid-transaction.
+ *
+ * What is bounded: BEGIN (a connection that does not answer it within the
+ * bound is closed and the call fails, or is retried on another connection
+ * when it was already dead, since `fn` has not run), and ROLLBACK (the
+ * caller gets `fn`'s error back even when the server does not answer). COMMIT
+ * is never retried: a connection lost during COMMIT gives an error saying the
+ * outcome is unknown.
+ *
+ * @module
+ */
+import type postgres from "postgres";
+import { clearTimeout, setTimeout } from "node:timers";
+import type { Lease } from "./lease.ts";
+import { TransportError } from "./transport/errors.ts";
+
+/** The SQL function inside `transaction()`. */
+export type TransactionSql = postgres.TransactionSql;
+
+/** How a transaction starts. */
+export interface TransactionOptions {
+  /** Isolation level. */
+  isolation?: "serializable" | "repeatable read" | "read committed" | "read uncommitted";
+  /** `READ ONLY` (true) or `READ WRITE` (false); the session default when absent. */
+  readOnly?: boolean;
+  /** `DEFERRABLE` (with serializable read-only). */
+  deferrable?: boolean;
+}
+
+/** postgres.js / network error codes that mean "this connection is gone". */
+const DEAD_CONNECTION_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "CONNECTION_LOST",
+  "CONNECTION_STALLED",
+  "ECONNRESET",
+  "EPIPE",
+  "57P01", // admin_shutdown (pg_terminate_backend)
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+]);
+
+/** True when an error says the connection died (not that the SQL was wrong). */
+export function isDeadConnectionError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === "string" && DEAD_CONNECTION_CODES.has(code);
+}
+
+/** The BEGIN statement for `options` (or postgres.js's `sql.begin(mode, fn)` mode text). */
+export function beginStatement(options: TransactionOptions | string = {}): string {
+  if (typeof options === "string") {
+    const mode = options.replace(/[^a-z ]/gi, "").trim();
+    return mode ? `BEGIN ${mode}` : "BEGIN";
+  }
+  const parts: string[] = [];
+  if (options.isolation) {
+    const level = options.isolation.toLowerCase();
+    if (
+      !["serializable", "repeatable read", "read committed", "read uncommitted"].includes(level)
+    ) {
+      throw new TypeError(`unknown isolation level: ${options.isolation}`);
+    }
+    parts.push(`ISOLATION LEVEL ${level.toUpperCase()}`);
+  }
+  if (options.readOnly !== undefined) parts.push(options.readOnly ? "READ ONLY" : "READ WRITE");
+  if (options.deferrable !== undefined) {
+    parts.push(options.deferrable ? "DEFERRABLE" : "NOT DEFERRABLE");
+  }
+  return parts.length ? `BEGIN ${parts.join(", ")}` : "BEGIN";
+}
+
+const TIMED_OUT = Symbol("timed out");
+
+/** `p`, or `TIMED_OUT` once `ms` pass (the promise keeps running; its rejection is handled). */
+export async function within<T>(p: PromiseLike<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  if (!Number.isFinite(ms)) return await p;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const guarded = Promise.resolve(p);
+  guarded.catch(() => {});
+  try {
+    return await Promise.race([
+      guarded,
+      new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, ms));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** True for {@link within}'s timeout marker. */
+export function timedOut(x: unknown): x is typeof TIMED_OUT {
+  return x === TIMED_OUT;
+}
+
+/** Awaits a callback's result; an array (of queries) is awaited element-wise, as postgres.js does. */
+export async function settleResult<T>(value: T | Promise<T>): Promise<T> {
+  const v = await value;
+  return (Array.isArray(v) ? await Promise.all(v) : v) as T;
+}
+
+/** State of one transaction's `tx`. */
+interface TxState {
+  inTransaction: boolean;
+  prepared?: string;
+  savepoints: number;
+}
+
+/**
+ * The `tx` handed to `transaction()` callbacks: the lease's SQL plus
+ * `savepoint([name], fn)` (SAVEPOINT / RELEASE / ROLLBACK TO) and
+ * `prepare(name)` (two-phase commit).
+ */
+export function transactionSql(lease: Lease, state: TxState): TransactionSql {
+  const sql = lease.sql;
+  const savepoint = async <T>(
+    nameOrFn: string | TemplateStringsArray | ((tx: TransactionSql) => T | Promise<T>),
+    maybeFn?: ((tx: TransactionSql) => T | Promise<T>) | unknown,
+    ...rest: unknown[]
+  ): Promise<unknown> => {
+    if (!state.inTransaction) {
+      throw new Error("savepoint needs a transaction; this connection has autocommit: true");
+    }
+    if (Array.isArray((nameOrFn as TemplateStringsArray)?.raw)) {
+      // tx.savepoint`statement`: one statement in its own savepoint.
+      return savepoint((t) =>
+        (t as unknown as (...a: unknown[]) => unknown)(nameOrFn, maybeFn, ...rest) as T
+      );
+    }
+    const fn = (typeof nameOrFn === "function" ? nameOrFn : maybeFn) as (
+      tx: TransactionSql,
+    ) => T | Promise<T>;
+    const label = `s${++state.savepoints}${
+      typeof nameOrFn === "string" ? "_" + nameOrFn.replace(/[^a-zA-Z0-9_]/g, "") : ""
+    }`;
+    await sql.unsafe(`SAVEPOINT ${label}`);
+    try {
+      const result = await settleResult(fn(tx));
+      await sql.unsafe(`RELEASE SAVEPOINT ${label}`);
+      return result;
+    } catch (e) {
+      await sql.unsafe(`ROLLBACK TO SAVEPOINT ${label}`).catch(() => {});
+      throw e;
+    }
+  };
+  const prepare = (name: string) => {
+    if (!state.inTransaction) {
+      throw new Error("prepare needs a transaction; this connection has autocommit: true");
+    }
+    state.prepared = String(name);
+  };
+  const tx = new Proxy(sql, {
+    get: (target, prop) =>
+      prop === "savepoint" ? savepoint : prop === "prepare" ? prepare : Reflect.get(target, prop),
+  }) as unknown as TransactionSql;
+  return tx;
+}
+
+/** What {@link runTransaction} needs from the handle. */
+export interface TransactionRun {
+  /** Borrows a connection (within the pool timeout). */
+  borrow(): Promise<Lease>;
+  /** Milliseconds BEGIN and ROLLBACK may take. */
+  boundMs: number;
+  /** Run `fn` without BEGIN (`autocommit: true` on a dedicated handle). */
+  autocommit: boolean;
+  /** Called when BEGIN found a dead connection and the work moves to another one. */
+  onReplaced(): void;
+}
+
+/** Attempts at BEGIN (on fresh connections) before its error is given to the caller. */
+const MAX_BEGIN_ATTEMPTS = 10;
+
+/** Runs one transaction (see the module documentation). */
+export async function runTransaction<T>(
+  run: TransactionRun,
+  fn: (tx: TransactionSql) => T | Promise<T>,
+  options: TransactionOptions | string = {},
+): Promise<T> {
+  const begin = beginStatement(options);
+  for (let attempt = 1;; attempt++) {
+    const lease = await run.borrow();
+    const state: TxState = { inTransaction: !run.autocommit, savepoints: 0 };
+    const tx = transactionSql(lease, state);
+    if (run.autocommit) {
+      try {
+        return await settleResult(fn(tx));
+      } finally {
+        lease.release();
+      }
+    }
+    const began = await within(
+      lease.sql.unsafe(begin).then(() => undefined, (e) => e),
+      run.boundMs,
+    );
+    if (timedOut(began)) {
+      lease.conn.destroy(
+        new TransportError(
+          `the server did not answer BEGIN within ${run.boundMs / 1000} s; connection closed`,
+          "CONNECTION_STALLED",
+        ),
+      );
+      lease.discard();
+      throw new TransportError(
+        `the server did not answer BEGIN within ${run.boundMs / 1000} s (${lease.conn.where})`,
+        "CONNECTION_STALLED",
+      );
+    }
+    if (began !== undefined) {
+      lease.release();
+      // BEGIN failed on a connection that had died while idle: fn never ran, so
+      // running it on another connection is safe and invisible to the caller.
+      if (isDeadConnectionError(began) && attempt < MAX_BEGIN_ATTEMPTS) {
+        run.onReplaced();
+        continue;
+      }
+      throw began;
+    }
+    let result: T;
+    try {
+      result = await settleResult(fn(tx));
+    } catch (e) {
+      if (!lease.conn.dead) {
+        const rolledBack = await within(
+          lease.sql.unsafe("ROLLBACK").then(() => true, () => false),
+          run.boundMs,
+        );
+        if (rolledBack !== true) lease.discard();
+      }
+      lease.release();
+      throw e;
+    }
+    try {
+      await lease.sql.unsafe(
+        state.prepared === undefined
+          ? "COMMIT"
+          : `PREPARE TRANSACTION '${state.prepared.replace(/'/g, "''")}'`,
+      );
+    } catch (e) {
+      lease.release();
+      if (isDeadConnectionError(e)) {
+        throw Object.assign(
+          new Error(
+            `the connection was lost during COMMIT; the transaction may or may not have ` +
+              `committed (${(e as Error).message})`,
+            { cause: e },
+          ),
+          { code: (e as { code?: string }).code },
+        );
+      }
+      throw e;
+    }
+    lease.release();
+    return result;
+  }
+}
