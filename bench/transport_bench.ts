@@ -13,7 +13,7 @@
  */
 import postgres from "postgres";
 import process from "node:process";
-import { startThrowawayServer } from "../tests/support/server.ts";
+import { startThrowawayServerOrExit } from "../tests/support/server.ts";
 import { createTransport } from "../src/connect/transport.ts";
 import { NO_TLS } from "../src/connect/tls.ts";
 
@@ -22,7 +22,7 @@ const ROUNDS = Number(Deno.args[1] ?? 5);
 const BLOCK = 500;
 
 const fromEnv = Deno.env.get("PGMONKEY_TEST_PORT");
-const server = fromEnv ? undefined : await startThrowawayServer();
+const server = fromEnv ? undefined : await startThrowawayServerOrExit();
 const host = server?.host ?? Deno.env.get("PGMONKEY_TEST_HOST")!;
 const port = server?.port ?? Number(fromEnv);
 const user = server?.user ?? Deno.env.get("PGMONKEY_TEST_USER")!;
