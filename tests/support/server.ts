@@ -86,7 +86,9 @@ const onSignal = () => {
 };
 
 function track(server: ThrowawayServer): void {
-  if (running.size === 0) { for (const s of SIGNALS) Deno.addSignalListener(s, onSignal); }
+  if (running.size === 0) {
+    for (const s of SIGNALS) Deno.addSignalListener(s, onSignal);
+  }
   running.add(server);
 }
 
