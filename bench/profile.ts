@@ -21,7 +21,7 @@ import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGConnectionManager } from "../mod.ts";
-import { startThrowawayServer } from "../tests/support/server.ts";
+import { startThrowawayServerOrExit } from "../tests/support/server.ts";
 import {
   anchorSql,
   type BenchTarget,
@@ -121,7 +121,7 @@ if (Deno.args[0] === "--child") {
   const poolSize = Number(
     poolArg ?? (caseName === "concurrent" ? CONCURRENT_POOL_SIZE : POOL_SIZE),
   );
-  const server = await startThrowawayServer();
+  const server = await startThrowawayServerOrExit();
   const dir = await mkdtemp(join(tmpdir(), "pgmonkey-profile-"));
   try {
     const target: BenchTarget = {

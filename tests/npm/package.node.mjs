@@ -8,12 +8,15 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 
 const PKG = required("PGMONKEY_NPM_PACKAGE");
 const VERSION = required("PGMONKEY_NPM_VERSION");
+const NODE_MAJOR = Number(required("PGMONKEY_NPM_NODE_MAJOR"));
+/** README files whose ```js blocks are Node examples, `:`-separated, relative to the project. */
+const READMES = required("PGMONKEY_NPM_READMES").split(":");
 const server = {
   host: required("PGMONKEY_TEST_HOST"),
   port: Number(required("PGMONKEY_TEST_PORT")),
@@ -78,11 +81,12 @@ async function withAdmin(fn) {
   }
 }
 
-/** Runs the installed `pgmonkey` bin; resolves to its exit code and output. */
-function pgmonkey(args, timeoutMs = 60_000) {
+/** Runs a program with PGMONKEY_NPM_TEST_PASSWORD set; resolves to its exit status and output. */
+function runProgram(cmd, args, { cwd = process.cwd(), env = {}, timeoutMs = 60_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, {
-      env: { ...process.env, PGMONKEY_NPM_TEST_PASSWORD: server.password },
+    const child = spawn(cmd, args, {
+      cwd,
+      env: { ...process.env, PGMONKEY_NPM_TEST_PASSWORD: server.password, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -96,6 +100,11 @@ function pgmonkey(args, timeoutMs = 60_000) {
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** Runs the installed `pgmonkey` bin. */
+function pgmonkey(args) {
+  return runProgram(BIN, args);
 }
 
 before(async () => {
@@ -270,22 +279,62 @@ console.log("done");
 `,
   );
   const started = Date.now();
-  const r = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], {
-      cwd: process.cwd(),
-      env: { ...process.env, PGMONKEY_NPM_TEST_PASSWORD: server.password },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => out += d);
-    child.stderr.on("data", (d) => out += d);
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, out });
-    });
-  });
-  assert.deepEqual([r.code, r.signal, r.out], [0, null, "done\n"]);
+  const r = await runProgram(process.execPath, [script], { timeoutMs: 30_000 });
+  assert.deepEqual([r.code, r.signal, r.stdout + r.stderr], [0, null, "done\n"]);
   assert.ok(Date.now() - started < 20_000, "exited without waiting for idle timeouts");
+});
+
+test("runs on the oldest supported Node, which the package's engines field names", async () => {
+  assert.equal(Number(process.versions.node.split(".")[0]), NODE_MAJOR, process.version);
+  const pkg = JSON.parse(await readFile(join("node_modules", PKG, "package.json"), "utf8"));
+  assert.equal(pkg.engines.node, `>=${NODE_MAJOR}`);
+});
+
+/** The ```js blocks of a Markdown file. */
+function jsBlocks(markdown) {
+  return [...markdown.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+}
+
+test("the README's Node examples run as written", async (t) => {
+  // What the examples expect: config.yaml in the working directory (the
+  // password from PGPASSWORD with resolveEnv) and a customers table.
+  const examples = join(dir, "examples");
+  await mkdir(examples);
+  await writeFile(
+    join(examples, "config.yaml"),
+    yamlOf({
+      connection_type: "pool",
+      connection_settings: connectionSettings({ password: "${PGPASSWORD}" }),
+      pool_settings: { min_size: 1, max_size: 4, timeout: 5 },
+    }),
+  );
+  const manager = new lib.PGConnectionManager();
+  try {
+    const db = await manager.getDatabaseConnectionFromConfig({
+      connection_settings: connectionSettings({ password: server.password }),
+    }, "normal");
+    await db.sql`CREATE TABLE IF NOT EXISTS customers (id serial PRIMARY KEY, name text)`;
+  } finally {
+    await manager.clearCache();
+  }
+  let count = 0;
+  for (const readme of READMES) {
+    const blocks = jsBlocks(await readFile(readme, "utf8"));
+    assert.ok(blocks.length > 0, `${readme} has Node examples`);
+    for (const [i, code] of blocks.entries()) {
+      const name = `${readme.split("/").pop()} #${i + 1}`;
+      await t.test(name, async () => {
+        // In the project, so that the package resolves from its node_modules.
+        const file = join(examples, `example-${++count}.mjs`);
+        await writeFile(file, code);
+        const r = await runProgram(process.execPath, [file], {
+          cwd: examples,
+          env: { PGPASSWORD: server.password },
+          timeoutMs: 30_000,
+        });
+        assert.deepEqual([r.code, r.signal, r.stderr], [0, null, ""], `${name}:\n${code}`);
+        assert.ok(!r.stdout.includes(server.password), "no password in the output");
+      });
+    }
+  }
 });

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { startThrowawayServer } from "./server.ts";
+import { startThrowawayServerOrExit } from "./server.ts";
 
-const server = await startThrowawayServer();
+const server = await startThrowawayServerOrExit();
 let stopping = false;
 const stopAndExit = async (code: number) => {
   if (stopping) return;

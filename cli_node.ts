@@ -4,11 +4,12 @@
  * `pgserverconfig [--audit]`, `pgimport`, `pgexport`, with the same commands
  * and flags as pgmonkey (Python).
  *
- * This is the npm package's `bin` and its `./cli` export; it replaces the
- * Deno entry `cli.ts` (which uses `Deno.args` and `Deno.exit`) in the Node
- * build made by `scripts/build_npm.ts`. Run as a program, it reads
- * `process.argv` and sets `process.exitCode` (0 success, 1 failure, 2 usage
- * error), so the process ends once its work is done and stdout is flushed.
+ * This is the npm package's `bin` and its `./cli` export (the Deno entry
+ * `cli.ts` uses `Deno.args` and `Deno.exit`); `scripts/build_npm.ts`
+ * compiles it for Node, and the JSR package leaves it out. Run as a program,
+ * it reads `process.argv` and sets `process.exitCode` (0 success, 1 failure,
+ * 2 usage error), so the process ends once its work is done and stdout is
+ * flushed.
  *
  * ```sh
  * npx pgmonkey pgconfig test --connconfig config.yaml --connection-type pool
@@ -26,10 +27,10 @@
 import { realpathSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { main } from "../../src/cli/main.ts";
+import { main } from "./src/cli/main.ts";
 
 export { main };
-export type { Output } from "../../src/cli/output.ts";
+export type { Output } from "./src/cli/output.ts";
 
 /**
  * True when this module is the program that was started: `node cli.js …`
