@@ -41,7 +41,8 @@ Deno.test("harness: a primary streams to its standby; promote; kill the primary"
   const primary = connect(pair.primary, pair.user, pair.password);
   const standby = connect(pair.standby, pair.user, pair.password);
   try {
-    const [{ version }] = await primary`SELECT current_setting('server_version_num')::int AS version`;
+    const [{ version }] =
+      await primary`SELECT current_setting('server_version_num')::int AS version`;
     ok(version >= 150000, `server ${version}`);
     await primary`CREATE TABLE streamed (id int PRIMARY KEY, note text)`;
     await primary`INSERT INTO streamed VALUES (1, 'from the primary')`;

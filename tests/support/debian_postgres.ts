@@ -24,7 +24,7 @@ import postgres from "postgres";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./server.ts";
-import { asServerUser, runAsServerUser, serverDir, type ServerDir } from "./unprivileged.ts";
+import { asServerUser, runAsServerUser, type ServerDir, serverDir } from "./unprivileged.ts";
 
 /** Where Debian installs the server programs; the newest version present is used. */
 export function debianBinDir(): string {
@@ -103,7 +103,13 @@ function confLines(settings: Record<string, string>): string {
 const running = new Map<string, string>();
 globalThis.addEventListener("unload", () => {
   for (const [dataDir, bin] of running) {
-    const [cmd, args] = asServerUser(join(bin, "pg_ctl"), ["-D", dataDir, "-m", "immediate", "stop"]);
+    const [cmd, args] = asServerUser(join(bin, "pg_ctl"), [
+      "-D",
+      dataDir,
+      "-m",
+      "immediate",
+      "stop",
+    ]);
     new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).outputSync();
   }
 });
@@ -112,7 +118,12 @@ class Cluster {
   constructor(readonly bin: string, readonly dir: ServerDir) {}
 
   node(name: string, port: number): ClusterNode {
-    return { host: "127.0.0.1", port, socketDir: this.dir.path, dataDir: join(this.dir.path, name) };
+    return {
+      host: "127.0.0.1",
+      port,
+      socketDir: this.dir.path,
+      dataDir: join(this.dir.path, name),
+    };
   }
 
   async start(node: ClusterNode): Promise<void> {
@@ -282,7 +293,14 @@ export async function startPrimaryWithStandby(
     user: "postgres",
     password,
     async promote() {
-      await runAsServerUser(join(bin, "pg_ctl"), ["-D", standby.dataDir, "-w", "-t", "60", "promote"]);
+      await runAsServerUser(join(bin, "pg_ctl"), [
+        "-D",
+        standby.dataDir,
+        "-w",
+        "-t",
+        "60",
+        "promote",
+      ]);
       await until(
         standby,
         password,
@@ -313,4 +331,3 @@ export async function startPrimaryWithStandby(
     stop,
   };
 }
-

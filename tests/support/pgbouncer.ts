@@ -123,5 +123,13 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
     await stop();
     throw new Error(`${(e as Error).message}: ${await stderr}${details}`);
   }
-  return { host: "127.0.0.1", port, user: server.user, password: server.password, poolMode, log, stop };
+  return {
+    host: "127.0.0.1",
+    port,
+    user: server.user,
+    password: server.password,
+    poolMode,
+    log,
+    stop,
+  };
 }

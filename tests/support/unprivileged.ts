@@ -64,7 +64,9 @@ export async function run(
   const text = (b: Uint8Array) => new TextDecoder().decode(b).trim();
   if (!out.success) {
     throw new Error(
-      `${program} ${args.join(" ")} failed (exit ${out.code}): ${text(out.stderr) || text(out.stdout)}`,
+      `${program} ${args.join(" ")} failed (exit ${out.code}): ${
+        text(out.stderr) || text(out.stdout)
+      }`,
     );
   }
   return text(out.stdout);
