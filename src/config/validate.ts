@@ -268,6 +268,14 @@ function hostaddrSetting(where: Where, key: string, value: unknown): string {
   return text;
 }
 
+/** The keys that take one of a few words, and the words. */
+const CHOICES: Readonly<Record<string, readonly string[]>> = {
+  sslmode: SSL_MODES,
+  sslnegotiation: SSL_NEGOTIATIONS,
+  target_session_attrs: TARGET_SESSION_ATTRS,
+  load_balance_hosts: LOAD_BALANCE_HOSTS,
+};
+
 /** The keys pgmonkey (Python) hands to libpq, for which `''` differs from absent. */
 const LIBPQ_KEYS_OF_PYTHON = CONNECTION_SETTING_KEYS.filter((k) => k !== "autocommit");
 
@@ -298,16 +306,10 @@ function validateConnectionSettings(where: Where, raw: Mapping): ConnectionSetti
         portSetting(where, key, value, out);
         break;
       case "sslmode":
-        out.sslmode = oneOf(where, key, name, value, SSL_MODES);
-        break;
       case "sslnegotiation":
-        out.sslnegotiation = oneOf(where, key, name, value, SSL_NEGOTIATIONS);
-        break;
       case "target_session_attrs":
-        out.target_session_attrs = oneOf(where, key, name, value, TARGET_SESSION_ATTRS);
-        break;
       case "load_balance_hosts":
-        out.load_balance_hosts = oneOf(where, key, name, value, LOAD_BALANCE_HOSTS);
+        (out as Record<string, unknown>)[name] = oneOf(where, key, name, value, CHOICES[name]);
         break;
       case "hostaddr":
         out.hostaddr = hostaddrSetting(where, key, value);

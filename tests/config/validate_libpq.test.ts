@@ -18,7 +18,7 @@ function settings(cs: Record<string, unknown>): [Record<string, unknown>, string
 }
 
 Deno.test("validateConfig: the libpq keys Python drops are ours, read without a warning", () => {
-  const [cs, warnings] = settings({
+  const ours = {
     host: "db1,db2",
     hostaddr: "10.0.0.1,::1",
     service: "prod",
@@ -27,17 +27,9 @@ Deno.test("validateConfig: the libpq keys Python drops are ours, read without a 
     sslnegotiation: "direct",
     target_session_attrs: "read-write",
     load_balance_hosts: "random",
-  });
-  deepStrictEqual(cs, {
-    host: "db1,db2",
-    hostaddr: "10.0.0.1,::1",
-    service: "prod",
-    passfile: "/run/secrets/pgpass",
-    options: "-c search_path=app",
-    sslnegotiation: "direct",
-    target_session_attrs: "read-write",
-    load_balance_hosts: "random",
-  });
+  };
+  const [cs, warnings] = settings(ours);
+  deepStrictEqual(cs, ours);
   deepStrictEqual(warnings, []);
   // A truly unknown key still gets pgmonkey (Python)'s warning, word for word.
   const [, typo] = settings({ target_sesion_attrs: "read-write" });

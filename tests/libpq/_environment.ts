@@ -5,32 +5,12 @@
  *
  * @module
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { type ScratchDir, scratchDir } from "../support/scratch.ts";
 import { type LibpqEnvironment, systemFiles } from "../../src/libpq/io.ts";
 
-/** A scratch directory removed by `dispose`. */
-export interface Scratch {
-  dir: string;
-  /** Writes `text` to `name` in the directory with `mode`; returns the path. */
-  write(name: string, text: string, mode?: number): Promise<string>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-/** Makes a scratch directory for one test. */
-export async function scratch(): Promise<Scratch> {
-  const dir = await mkdtemp(join(tmpdir(), "pgmonkey-libpq-"));
-  return {
-    dir,
-    async write(name, text, mode = 0o600) {
-      const path = join(dir, name);
-      await Deno.writeTextFile(path, text);
-      await Deno.chmod(path, mode);
-      return path;
-    },
-    [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }),
-  };
+/** A scratch directory for one test (`await using dir = await scratch()`). */
+export function scratch(): Promise<ScratchDir> {
+  return scratchDir("libpq");
 }
 
 /** A test environment; `warnings` collects what libpq would print. */

@@ -239,18 +239,18 @@ Deno.test("resolveTarget agrees with the real libpq", async () => {
   for (const c of CASES) {
     const dir = await scratch();
     dirs.push(dir);
-    homes.push(dir.dir);
-    await Deno.mkdir(join(dir.dir, "sysconf"));
+    homes.push(dir.path);
+    await Deno.mkdir(join(dir.path, "sysconf"));
     for (const [name, [text, mode]] of Object.entries(c.files ?? {})) {
       await dir.write(name, text, mode ?? 0o600);
     }
-    const env: Record<string, string> = { HOME: dir.dir, PGSYSCONFDIR: join(dir.dir, "sysconf") };
-    if (c.files?.["svc.conf"]) env.PGSERVICEFILE = join(dir.dir, "svc.conf");
-    for (const [k, v] of Object.entries(c.env ?? {})) env[k] = expand(v, dir.dir);
+    const env: Record<string, string> = { HOME: dir.path, PGSYSCONFDIR: join(dir.path, "sysconf") };
+    if (c.files?.["svc.conf"]) env.PGSERVICEFILE = join(dir.path, "svc.conf");
+    for (const [k, v] of Object.entries(c.env ?? {})) env[k] = expand(v, dir.path);
     const settings = Object.fromEntries(
       Object.entries(c.settings).map((
         [k, v],
-      ) => [k, typeof v === "string" ? expand(v, dir.dir) : v]),
+      ) => [k, typeof v === "string" ? expand(v, dir.path) : v]),
     );
     libpqCases.push({ c, env, settings, conninfo: conninfo(settings) });
   }

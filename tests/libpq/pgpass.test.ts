@@ -111,7 +111,7 @@ Deno.test("lookupPgpass: group/world-accessible or non-plain files are ignored w
   strictEqual(await lookupPgpass(loose, q, environment), undefined);
   const groupOnly = await dir.write("group", "*:*:*:*:pw\n", 0o610);
   strictEqual(await lookupPgpass(groupOnly, q, environment), undefined);
-  const folder = join(dir.dir, "folder");
+  const folder = join(dir.path, "folder");
   await mkdir(folder);
   strictEqual(await lookupPgpass(folder, q, environment), undefined);
   deepStrictEqual(environment.warnings, [
@@ -124,7 +124,7 @@ Deno.test("lookupPgpass: group/world-accessible or non-plain files are ignored w
 Deno.test("lookupPgpass: a symlink is judged by its target (stat, as libpq)", async () => {
   await using dir = await scratch();
   const real = await dir.write("real", "*:*:*:*:via-link\n", 0o600);
-  const link = join(dir.dir, "link");
+  const link = join(dir.path, "link");
   await symlink(real, link);
   const environment = testEnvironment();
   deepStrictEqual(await lookupPgpass(link, q, environment), {
@@ -137,7 +137,7 @@ Deno.test("lookupPgpass: a symlink is judged by its target (stat, as libpq)", as
 Deno.test("lookupPgpass: a missing file, or no match, gives nothing and no warning", async () => {
   await using dir = await scratch();
   const environment = testEnvironment();
-  strictEqual(await lookupPgpass(join(dir.dir, "none"), q, environment), undefined);
+  strictEqual(await lookupPgpass(join(dir.path, "none"), q, environment), undefined);
   const file = await dir.write("pgpass", "other:*:*:*:pw\n");
   strictEqual(await lookupPgpass(file, q, environment), undefined);
   deepStrictEqual(environment.warnings, []);

@@ -260,38 +260,38 @@ Deno.test("passwordFor: the target's password, else .pgpass per host (HOME, PGPA
     "db1:5432:app:deploy:pw-db1\nlocalhost:*:*:deploy:pw-local\n*:*:*:other:x\n",
   );
   const environment = testEnvironment({
-    env: { HOME: dir.dir },
+    env: { HOME: dir.path },
     socketDir: "/var/run/postgresql",
   });
   const settings = validated({ host: "db1,db2,", user: "deploy", dbname: "app" });
   const t = await resolveTarget(settings, environment);
-  strictEqual(t.passfile, join(dir.dir, ".pgpass"));
+  strictEqual(t.passfile, join(dir.path, ".pgpass"));
   const found = await Promise.all(t.hosts.map((h) => passwordFor(t, h, environment)));
   deepStrictEqual(found, [
-    { password: "pw-db1", source: "pgpass", file: join(dir.dir, ".pgpass"), line: 1 },
+    { password: "pw-db1", source: "pgpass", file: join(dir.path, ".pgpass"), line: 1 },
     {},
     // The default socket directory matches `localhost`.
-    { password: "pw-local", source: "pgpass", file: join(dir.dir, ".pgpass"), line: 2 },
+    { password: "pw-local", source: "pgpass", file: join(dir.path, ".pgpass"), line: 2 },
   ]);
   // PGPASSFILE and the passfile key point elsewhere; the key wins.
   const other = await dir.write("other", "*:*:*:*:from-other\n");
   const viaEnv = await resolveTarget(
     settings,
     testEnvironment({
-      env: { HOME: dir.dir, PGPASSFILE: other },
+      env: { HOME: dir.path, PGPASSFILE: other },
     }),
   );
   strictEqual((await passwordFor(viaEnv, viaEnv.hosts[1], environment)).password, "from-other");
   const viaKey = await resolveTarget(
-    { ...settings, passfile: join(dir.dir, ".pgpass") },
-    testEnvironment({ env: { HOME: dir.dir, PGPASSFILE: other } }),
+    { ...settings, passfile: join(dir.path, ".pgpass") },
+    testEnvironment({ env: { HOME: dir.path, PGPASSFILE: other } }),
   );
   strictEqual((await passwordFor(viaKey, viaKey.hosts[0], environment)).password, "pw-db1");
   // A password from anywhere else wins, and .pgpass is not read.
   const withPw = await resolveTarget(
     settings,
     testEnvironment({
-      env: { HOME: dir.dir, PGPASSWORD: "env-pw" },
+      env: { HOME: dir.path, PGPASSWORD: "env-pw" },
     }),
   );
   deepStrictEqual(await passwordFor(withPw, withPw.hosts[0], environment), {
@@ -319,4 +319,9 @@ Deno.test("settingsFor: one host's view as connection_settings", async () => {
     sslnegotiation: "postgres",
     target_session_attrs: "any",
   });
+});
+
+Deno.test("resolveTarget: on Windows the password file is %APPDATA%\\postgresql\\pgpass.conf", async () => {
+  const t = await resolve({}, { APPDATA: "C:\\Users\\u\\AppData\\Roaming" }, { windows: true });
+  strictEqual(t.passfile, "C:\\Users\\u\\AppData\\Roaming\\postgresql\\pgpass.conf");
 });

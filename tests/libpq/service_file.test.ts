@@ -109,27 +109,27 @@ Deno.test("findService: the user's file first, the system file when it lacks the
   await using dir = await scratch();
   await dir.write(".pg_service.conf", "[mine]\nhost=user-file\n");
   await dir.write("pg_service.conf", "[mine]\nhost=system\n[shared]\nhost=system-shared\n", 0o644);
-  const environment = testEnvironment({ env: { HOME: dir.dir, PGSYSCONFDIR: dir.dir } });
+  const environment = testEnvironment({ env: { HOME: dir.path, PGSYSCONFDIR: dir.path } });
   const mine = await findService("mine", "env:PGSERVICE", environment);
   deepStrictEqual(mine, {
     name: "mine",
-    file: join(dir.dir, ".pg_service.conf"),
+    file: join(dir.path, ".pg_service.conf"),
     entries: [{ keyword: "host", value: "user-file", line: 2 }],
   });
   const shared = await findService("shared", "config", environment);
-  strictEqual(shared.file, join(dir.dir, "pg_service.conf"));
+  strictEqual(shared.file, join(dir.path, "pg_service.conf"));
   strictEqual(shared.entries[0].value, "system-shared");
 });
 
 Deno.test("findService: an unknown service names the service, its source and the files searched", async () => {
   await using dir = await scratch();
   await dir.write("pg_service.conf", "[other]\nhost=x\n");
-  const environment = testEnvironment({ env: { HOME: dir.dir, PGSYSCONFDIR: dir.dir } });
+  const environment = testEnvironment({ env: { HOME: dir.path, PGSYSCONFDIR: dir.path } });
   await rejects(findService("nope", "env:PGSERVICE", environment), {
     name: "ConfigError",
     message: `environment variable PGSERVICE: definition of service "nope" not found (searched ${
-      join(dir.dir, ".pg_service.conf")
-    } (missing), ${join(dir.dir, "pg_service.conf")})`,
+      join(dir.path, ".pg_service.conf")
+    } (missing), ${join(dir.path, "pg_service.conf")})`,
   });
   await rejects(
     findService("nope", "config", environment, "app.yaml"),
@@ -140,8 +140,8 @@ Deno.test("findService: an unknown service names the service, its source and the
 Deno.test("findService: PGSERVICEFILE must exist; it replaces ~/.pg_service.conf", async () => {
   await using dir = await scratch();
   await dir.write(".pg_service.conf", "[s]\nhost=home\n");
-  const missing = join(dir.dir, "missing.conf");
-  const environment = testEnvironment({ env: { HOME: dir.dir, PGSERVICEFILE: missing } });
+  const missing = join(dir.path, "missing.conf");
+  const environment = testEnvironment({ env: { HOME: dir.path, PGSERVICEFILE: missing } });
   await rejects(findService("s", "env:PGSERVICE", environment), {
     message: `environment variable PGSERVICEFILE: service file "${missing}" not found`,
   });
@@ -149,7 +149,7 @@ Deno.test("findService: PGSERVICEFILE must exist; it replaces ~/.pg_service.conf
   const def = await findService(
     "s",
     "env:PGSERVICE",
-    testEnvironment({ env: { HOME: dir.dir, PGSERVICEFILE: chosen } }),
+    testEnvironment({ env: { HOME: dir.path, PGSERVICEFILE: chosen } }),
   );
   strictEqual(def.entries[0].value, "chosen");
 });

@@ -24,7 +24,8 @@ import postgres from "postgres";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./server.ts";
-import { asServerUser, runAsServerUser, type ServerDir, serverDir } from "./unprivileged.ts";
+import type { ScratchDir } from "./scratch.ts";
+import { asServerUser, runAsServerUser, serverDir } from "./unprivileged.ts";
 
 /** Where Debian installs the server programs; the newest version present is used. */
 export function debianBinDir(): string {
@@ -115,7 +116,7 @@ globalThis.addEventListener("unload", () => {
 });
 
 class Cluster {
-  constructor(readonly bin: string, readonly dir: ServerDir) {}
+  constructor(readonly bin: string, readonly dir: ScratchDir) {}
 
   node(name: string, port: number): ClusterNode {
     return {

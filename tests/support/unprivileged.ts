@@ -7,9 +7,7 @@
  *
  * @module
  */
-import { chown, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { type ScratchDir, scratchDir } from "./scratch.ts";
 
 /** The OS user servers run as when the tests run as root. */
 export const SERVER_OS_USER = "postgres";
@@ -72,31 +70,9 @@ export async function run(
   return text(out.stdout);
 }
 
-/** A scratch directory owned by the server user; `remove()` deletes it. */
-export interface ServerDir {
-  path: string;
-  /** Writes a file the server user can read (owned by it, mode 0600 by default). */
-  write(name: string, text: string, mode?: number): Promise<string>;
-  remove(): Promise<void>;
-}
-
 /** Makes a scratch directory under the system temp dir, owned by the server user. */
-export async function serverDir(label: string): Promise<ServerDir> {
-  const path = await mkdtemp(join(tmpdir(), `pgmonkey-${label}-`));
-  await Deno.chmod(path, 0o755);
-  const owner = isRoot ? await serverUser() : undefined;
-  if (owner) await chown(path, owner.uid, owner.gid);
-  return {
-    path,
-    async write(name, text, mode = 0o600) {
-      const file = join(path, name);
-      await Deno.writeTextFile(file, text);
-      await Deno.chmod(file, mode);
-      if (owner) await chown(file, owner.uid, owner.gid);
-      return file;
-    },
-    remove: () => rm(path, { recursive: true, force: true }),
-  };
+export async function serverDir(label: string): Promise<ScratchDir> {
+  return await scratchDir(label, isRoot ? await serverUser() : undefined);
 }
 
 /**
