@@ -21,6 +21,7 @@ export {
   CONNECTION_TYPES,
   type ConnectionSettings,
   type ConnectionType,
+  type LoadBalanceHosts,
   type LoadOptions,
   type PgMonkeyConfig,
   type PoolSettings,
@@ -28,6 +29,8 @@ export {
   type SessionSettings,
   SSL_MODES,
   type SslMode,
+  type SslNegotiation,
+  type TargetSessionAttrs,
 } from "./types.ts";
 export { parseYaml } from "./yaml.ts";
 export { isSensitiveKey, SENSITIVE_KEYS, SENSITIVE_SUBSTRINGS } from "./sensitive.ts";

@@ -58,18 +58,81 @@ export const CONNECTION_SETTING_KEYS: readonly string[] = [
 ];
 
 /**
+ * libpq keywords that pgmonkey (Deno) reads from `connection_settings` on top
+ * of the 16 {@link CONNECTION_SETTING_KEYS}. pgmonkey (Python) drops them with
+ * its "Unknown connection settings ignored" warning (there, the matching `PG*`
+ * environment variables are the portable way); we accept them silently.
+ */
+export const LIBPQ_EXTRA_SETTING_KEYS: readonly string[] = [
+  "hostaddr",
+  "service",
+  "passfile",
+  "options",
+  "sslnegotiation",
+  "target_session_attrs",
+  "load_balance_hosts",
+];
+
+/** libpq's `target_session_attrs`: which kind of server a connection must land on. */
+export type TargetSessionAttrs =
+  | "any"
+  | "read-write"
+  | "read-only"
+  | "primary"
+  | "standby"
+  | "prefer-standby";
+
+/** Every valid `target_session_attrs`, in libpq's order. */
+export const TARGET_SESSION_ATTRS: readonly TargetSessionAttrs[] = [
+  "any",
+  "read-write",
+  "read-only",
+  "primary",
+  "standby",
+  "prefer-standby",
+];
+
+/** libpq's `load_balance_hosts`: try hosts in the given order, or shuffled per connection. */
+export type LoadBalanceHosts = "disable" | "random";
+
+/** Every valid `load_balance_hosts`. */
+export const LOAD_BALANCE_HOSTS: readonly LoadBalanceHosts[] = ["disable", "random"];
+
+/** libpq's `sslnegotiation`: SSLRequest first (`postgres`) or TLS straight away (`direct`, PostgreSQL 17+). */
+export type SslNegotiation = "postgres" | "direct";
+
+/** Every valid `sslnegotiation`. */
+export const SSL_NEGOTIATIONS: readonly SslNegotiation[] = ["postgres", "direct"];
+
+/**
  * Validated `connection_settings`. A key that was absent, `null` or the empty
- * string (libpq's "use the default") is `undefined` here.
+ * string (libpq's "use the default") is `undefined` here; the keys given as
+ * `''` are also listed in {@link ConnectionSettings.emptyKeys}, because libpq
+ * tells the two apart (see there).
  */
 export interface ConnectionSettings {
   /** Role name. */
   user?: string;
   /** Password (never printed: see `redactConfig`). */
   password?: string;
-  /** Host name, IP address, or a Unix socket directory (starts with `/`). */
+  /**
+   * Host name, IP address, or a Unix socket directory (starts with `/`); a
+   * comma-separated list (`"db1,db2"`) names several hosts, tried in order.
+   */
   host?: string;
-  /** TCP port. */
+  /**
+   * Numeric IP address(es) to connect to instead of looking `host` up; a
+   * comma-separated list matches a `host` list entry by entry.
+   */
+  hostaddr?: string;
+  /** TCP port, when one port is given (it then applies to every host). */
   port?: number;
+  /**
+   * The ports of a comma-separated `port` list (`"5432,5433"`), one per host;
+   * `undefined` entries were empty (libpq's default, 5432). Set instead of
+   * `port`.
+   */
+  portList?: readonly (number | undefined)[];
   /** Database name. */
   dbname?: string;
   /** libpq sslmode; libpq's default is `prefer`. */
@@ -94,6 +157,27 @@ export interface ConnectionSettings {
   keepalives_count?: number;
   /** Autocommit mode for `normal`/`async` (ignored by the pool types, as upstream). */
   autocommit?: boolean;
+  /** A `pg_service.conf` service whose entries fill what the file leaves out. */
+  service?: string;
+  /** The password file to use instead of `~/.pgpass`. */
+  passfile?: string;
+  /** Server command-line options sent at startup (libpq's `options`, e.g. `-c geqo=off`). */
+  options?: string;
+  /** How TLS is started: `postgres` (SSLRequest, the default) or `direct` (PostgreSQL 17+). */
+  sslnegotiation?: SslNegotiation;
+  /** Which kind of server to accept among the hosts (libpq default `any`). */
+  target_session_attrs?: TargetSessionAttrs;
+  /** `random` shuffles the hosts for each new connection (libpq default `disable`). */
+  load_balance_hosts?: LoadBalanceHosts;
+  /**
+   * Keys among the 16 pgmonkey (Python) passes to libpq that the file set to
+   * `''`. libpq then treats the parameter as given but empty: neither its
+   * environment variable nor a service file fills it in, and its built-in
+   * default applies (so `sslrootcert: ''` ignores `PGSSLROOTCERT`, and
+   * `password: ''` ignores `PGPASSWORD` but still reads `~/.pgpass`). A
+   * `null` or absent key is not listed: for those, the environment applies.
+   */
+  emptyKeys?: readonly string[];
 }
 
 /** Validated `pool_settings` / `async_pool_settings` (psycopg_pool's names and units). */

@@ -8,22 +8,34 @@
  * the template describes: numbers may be written as numeric strings
  * (`port: '5432'`), booleans as `true/false/yes/no/on/off/1/0` (so the string
  * `'false'` means false — upstream turns it into true), and an empty string
- * means "not set" (libpq's default), like `null`.
+ * means "not set" (libpq's default), like `null` (but see
+ * `ConnectionSettings.emptyKeys`: for libpq an empty value also shuts out its
+ * environment variable).
+ *
+ * `connection_settings` also accepts libpq keywords pgmonkey (Python) drops
+ * with a warning (`LIBPQ_EXTRA_SETTING_KEYS`: `hostaddr`, `service`,
+ * `passfile`, `options`, `sslnegotiation`, `target_session_attrs`,
+ * `load_balance_hosts`); here they are read without a warning. `host`,
+ * `hostaddr` and `port` take libpq's comma-separated lists.
  *
  * @module
  */
 
 import { ConfigError } from "../errors.ts";
+import { isIP } from "node:net";
 import {
   CONNECTION_SETTING_KEYS,
   CONNECTION_TYPES,
   type ConnectionSettings,
   type ConnectionType,
+  LIBPQ_EXTRA_SETTING_KEYS,
+  LOAD_BALANCE_HOSTS,
   type PgMonkeyConfig,
   type PoolSettings,
   type SessionSettings,
   SSL_MODES,
-  type SslMode,
+  SSL_NEGOTIATIONS,
+  TARGET_SESSION_ATTRS,
 } from "./types.ts";
 import { isSensitiveKey } from "./sensitive.ts";
 import { pyNumberStr, pyRepr, pyStr } from "./pystr.ts";
@@ -202,9 +214,76 @@ function isUnset(value: unknown): boolean {
   return value === null || value === undefined || value === "";
 }
 
+/** Checks a value against a list of allowed words, with sslmode's error text. */
+function oneOf<T extends string>(
+  where: Where,
+  key: string,
+  name: string,
+  value: unknown,
+  allowed: readonly T[],
+): T {
+  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+    fail(
+      where,
+      key,
+      `invalid ${name} ${shown(value, key)}; expected one of: ${allowed.join(", ")}`,
+    );
+  }
+  return value as T;
+}
+
+const PORT_WORDS = "an integer from 1 to 65535";
+const LIST_HINT = " (write several as one comma-separated string, e.g. 'db1,db2')";
+
+function portNumber(value: unknown): number | undefined {
+  const port = asInteger(value);
+  return port !== undefined && port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/** A single port, or (for text with a comma) libpq's port list: empty entries mean 5432. */
+function portSetting(where: Where, key: string, value: unknown, out: ConnectionSettings): void {
+  if (typeof value === "string" && value.includes(",")) {
+    // libpq: an empty entry means the default port; anything else must be a port.
+    const entries = value.split(",");
+    const list = entries.map((entry) => entry === "" ? undefined : portNumber(entry));
+    if (entries.some((entry, i) => entry !== "" && list[i] === undefined)) {
+      expected(where, key, `${PORT_WORDS} or a comma-separated list of them`, value);
+    }
+    out.portList = list;
+    return;
+  }
+  const port = portNumber(value);
+  if (port === undefined) {
+    expected(where, key, PORT_WORDS, value, Array.isArray(value) ? LIST_HINT : "");
+  }
+  out.port = port;
+}
+
+/** libpq's hostaddr: numeric IP addresses only; empty list entries fall back to `host`. */
+function hostaddrSetting(where: Where, key: string, value: unknown): string {
+  const text = stringSetting(where, key, value);
+  if (text.split(",").some((entry) => entry !== "" && isIP(entry) === 0)) {
+    expected(where, key, "numeric IP addresses (comma-separated for several hosts)", value);
+  }
+  return text;
+}
+
+/** The keys that take one of a few words, and the words. */
+const CHOICES: Readonly<Record<string, readonly string[]>> = {
+  sslmode: SSL_MODES,
+  sslnegotiation: SSL_NEGOTIATIONS,
+  target_session_attrs: TARGET_SESSION_ATTRS,
+  load_balance_hosts: LOAD_BALANCE_HOSTS,
+};
+
+/** The keys pgmonkey (Python) hands to libpq, for which `''` differs from absent. */
+const LIBPQ_KEYS_OF_PYTHON = CONNECTION_SETTING_KEYS.filter((k) => k !== "autocommit");
+
 function validateConnectionSettings(where: Where, raw: Mapping): ConnectionSettings {
   const section = "connection_settings";
-  const unknown = Object.keys(raw).filter((k) => !CONNECTION_SETTING_KEYS.includes(k));
+  const unknown = Object.keys(raw).filter((k) =>
+    !CONNECTION_SETTING_KEYS.includes(k) && !LIBPQ_EXTRA_SETTING_KEYS.includes(k)
+  );
   if (unknown.length > 0) {
     emitWarning(
       `Unknown connection settings ignored: ${pySorted(unknown).join(", ")}. Valid keys: ${
@@ -213,29 +292,27 @@ function validateConnectionSettings(where: Where, raw: Mapping): ConnectionSetti
     );
   }
   const out: ConnectionSettings = {};
-  for (const name of CONNECTION_SETTING_KEYS) {
+  const emptyKeys: string[] = [];
+  for (const name of [...CONNECTION_SETTING_KEYS, ...LIBPQ_EXTRA_SETTING_KEYS]) {
     if (!Object.hasOwn(raw, name)) continue;
     const value = raw[name];
-    if (isUnset(value)) continue;
+    if (isUnset(value)) {
+      if (value === "" && LIBPQ_KEYS_OF_PYTHON.includes(name)) emptyKeys.push(name);
+      continue;
+    }
     const key = `${section}.${name}`;
     switch (name) {
-      case "port": {
-        const port = asInteger(value);
-        if (port === undefined || port < 1 || port > 65535) {
-          expected(where, key, "an integer from 1 to 65535", value);
-        }
-        out.port = port;
+      case "port":
+        portSetting(where, key, value, out);
         break;
-      }
       case "sslmode":
-        if (typeof value !== "string" || !(SSL_MODES as readonly string[]).includes(value)) {
-          fail(
-            where,
-            key,
-            `invalid sslmode ${shown(value, key)}; expected one of: ${SSL_MODES.join(", ")}`,
-          );
-        }
-        out.sslmode = value as SslMode;
+      case "sslnegotiation":
+      case "target_session_attrs":
+      case "load_balance_hosts":
+        (out as Record<string, unknown>)[name] = oneOf(where, key, name, value, CHOICES[name]);
+        break;
+      case "hostaddr":
+        out.hostaddr = hostaddrSetting(where, key, value);
         break;
       case "connect_timeout":
       case "keepalives_idle":
@@ -248,6 +325,8 @@ function validateConnectionSettings(where: Where, raw: Mapping): ConnectionSetti
         out[name] = booleanSetting(where, key, value);
         break;
       default: {
+        const hint = name === "host" && Array.isArray(value) ? LIST_HINT : "";
+        if (hint) expected(where, key, "a string", value, hint);
         const text = stringSetting(where, key, value);
         if (text !== "") {
           (out as Record<string, unknown>)[name] = text;
@@ -255,6 +334,7 @@ function validateConnectionSettings(where: Where, raw: Mapping): ConnectionSetti
       }
     }
   }
+  if (emptyKeys.length > 0) out.emptyKeys = emptyKeys;
   return out;
 }
 

@@ -182,6 +182,7 @@ Deno.test("CONFIG_TEMPLATE: validates without warnings", () => {
         keepalives_idle: 60,
         keepalives_interval: 15,
         keepalives_count: 5,
+        emptyKeys: ["sslcert", "sslkey", "sslrootcert"],
       },
       sync_settings: {},
       pool_settings: {

@@ -46,7 +46,7 @@ Deno.test("validateConfig: unknown connection settings: one warning with upstrea
   ]);
 });
 
-Deno.test("validateConfig: null and '' mean unset; 0 and false are kept", () => {
+Deno.test("validateConfig: null and '' mean unset ('' keys listed in emptyKeys); 0 and false are kept", () => {
   const [cfg] = withWarnings(() =>
     validateConfig({
       connection_settings: {
@@ -64,6 +64,7 @@ Deno.test("validateConfig: null and '' mean unset; 0 and false are kept", () => 
     connect_timeout: 0,
     keepalives: false,
     autocommit: false,
+    emptyKeys: ["password", "sslcert"],
   });
 });
 
