@@ -19,6 +19,7 @@ import { copyTextRow } from "./copy_text.ts";
 import { type ChunkDecoder, createDecoder } from "./decode.ts";
 import { TransferError } from "./errors.ts";
 import { decodeError, isDataRow, lineOfBadBytes } from "./header.ts";
+import { midFileBomError, Utf8BomFinder } from "./bom_guard.ts";
 
 /** File bytes in, COPY text out. */
 export interface Converter {
@@ -58,6 +59,11 @@ export interface ConverterPlan {
   readonly stopAtRow?: number;
 }
 
+/** Whether `codec` is a Unicode encoding, in which `EF BB BF` / U+FEFF is a byte-order mark. */
+function isUnicode(codec: Codec): boolean {
+  return codec.pg === "UTF8" || codec.name.startsWith("utf");
+}
+
 /** Whether `plan` uses the byte scanner (ASCII delimiter and quote). */
 function bytewise(plan: ConverterPlan): boolean {
   return plan.delimiter.charCodeAt(0) < 0x80 && plan.quotechar.charCodeAt(0) < 0x80;
@@ -87,8 +93,19 @@ function scanner(plan: ConverterPlan): CsvToCopy {
  */
 abstract class ScannerFront implements Converter {
   protected readonly inner: CsvToCopy;
+  readonly #bomFinder: Utf8BomFinder | undefined;
+  readonly #file: string;
   constructor(plan: ConverterPlan) {
     this.inner = scanner(plan);
+    this.#bomFinder = isUnicode(plan.codec) ? new Utf8BomFinder() : undefined;
+    this.#file = plan.file;
+  }
+  /** Hands bytes to the scanner; a byte-order mark in a Unicode file stops the import. */
+  protected scan(bytes: Uint8Array): void {
+    const end = this.#bomFinder?.find(bytes) ?? -1;
+    if (end < 0) return this.inner.push(bytes);
+    this.inner.push(bytes.subarray(0, Math.max(0, end - 3)));
+    throw midFileBomError(this.#file, this.inner.lineAhead);
   }
   abstract push(chunk: Uint8Array): void;
   abstract finish(): void;
@@ -131,13 +148,13 @@ class PassThrough extends ScannerFront {
       const bomLength = this.#bom.length;
       this.#bom = undefined;
       this.#held = new Uint8Array(0);
-      this.inner.push(isBom ? start.subarray(bomLength) : start);
+      this.scan(isBom ? start.subarray(bomLength) : start);
       return;
     }
-    this.inner.push(chunk);
+    this.scan(chunk);
   }
   finish(): void {
-    if (this.#held.length) this.inner.push(this.#held);
+    if (this.#held.length) this.scan(this.#held);
     this.#held = new Uint8Array(0);
     this.inner.finish();
   }
@@ -161,7 +178,7 @@ class Transcode extends ScannerFront {
       const line = lineOfBadBytes(this.#plan.codec, chunk, this.inner.line);
       throw decodeError(this.#plan.file, this.#plan.codec, line, e);
     }
-    if (text) this.inner.push(this.#encoder.encode(text));
+    if (text) this.scan(this.#encoder.encode(text));
   }
   push(chunk: Uint8Array): void {
     this.#feed(chunk, false);
@@ -193,6 +210,11 @@ class TextRows implements Converter {
   }
   #take(text: string, final: boolean): void {
     const plan = this.#plan;
+    const bom = text.indexOf("\uFEFF");
+    if (bom >= 0) {
+      this.#take(text.slice(0, bom), false);
+      throw midFileBomError(plan.file, this.#reader.lineAhead);
+    }
     const rows = this.#reader.push(text);
     if (final) rows.push(...this.#reader.end());
     for (const row of rows) {

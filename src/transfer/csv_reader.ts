@@ -93,6 +93,11 @@ export class CsvReader {
     return this.#line;
   }
 
+  /** The line the next character lands on (unless it is the LF of a CR LF). */
+  get lineAhead(): number {
+    return this.#line + (this.#pendingCR ? 1 : 0);
+  }
+
   /** Parses `text` and returns the rows it completed. */
   push(text: string): CsvRow[] {
     const rows: CsvRow[] = [];

@@ -155,6 +155,11 @@ export class CsvToCopy {
     return this.#line;
   }
 
+  /** The line the next input byte lands on (unless it is the LF of a CR LF). */
+  get lineAhead(): number {
+    return this.#line + (this.#crPending ? 1 : 0);
+  }
+
   /** With `stopAtRow`: the start line of that output row once reached, else 0. */
   get foundLine(): number {
     return this.#foundLine;
