@@ -8,7 +8,7 @@
  * |---|---|---|
  * | `user`, `dbname`, `application_name` | 63 bytes | PostgreSQL cuts names at NAMEDATALEN - 1 |
  * | `password` | 65535 bytes | the longest authentication message PostgreSQL reads |
- * | other connection strings | 4095 bytes | the longest path Linux opens (PATH_MAX - 1) |
+ * | `host`, `ssl*` paths, pool `name` | 4095 bytes | the longest path Linux opens (PATH_MAX - 1) |
  * | session settings of one section | 9000 bytes | sent in the startup packet (10000 bytes at most) |
  * | `min_size`, `max_size` | 10000 | far beyond any server (PostgreSQL's ceiling: 262143) |
  * | every string | no NUL byte | libpq and the wire protocol end strings at NUL |
@@ -133,11 +133,16 @@ const CONNECTION_TEXT_LIMITS: Readonly<Record<string, readonly [number, string]>
   dbname: [MAX_NAME_BYTES, "PostgreSQL cuts database names at NAMEDATALEN - 1 bytes"],
   application_name: [MAX_NAME_BYTES, "PostgreSQL cuts application_name at NAMEDATALEN - 1 bytes"],
   password: [MAX_PASSWORD_BYTES, "the longest authentication message PostgreSQL reads"],
+  host: [MAX_TEXT_BYTES, "far longer than any host name, host list or socket directory"],
+  sslcert: [MAX_TEXT_BYTES, "the longest path Linux opens"],
+  sslkey: [MAX_TEXT_BYTES, "the longest path Linux opens"],
+  sslrootcert: [MAX_TEXT_BYTES, "the longest path Linux opens"],
 };
 
 /**
- * The byte limit of a string setting and the reason to print with it:
- * names 63 bytes, the password 65535, anything else 4095.
+ * The byte limit of a string setting (by its name, e.g. `dbname`) and the
+ * reason to print with it: names 63 bytes, the password 65535, anything else
+ * (hosts, paths, the pool `name`) 4095.
  *
  * @example
  * ```ts
@@ -147,7 +152,7 @@ const CONNECTION_TEXT_LIMITS: Readonly<Record<string, readonly [number, string]>
  * ```
  */
 export function textLimit(name: string): readonly [number, string] {
-  return CONNECTION_TEXT_LIMITS[name] ?? [MAX_TEXT_BYTES, "the longest path Linux opens"];
+  return CONNECTION_TEXT_LIMITS[name] ?? [MAX_TEXT_BYTES, "the longest text setting accepted"];
 }
 
 /**

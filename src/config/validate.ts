@@ -38,7 +38,6 @@ import {
   MAX_NAME_BYTES,
   MAX_POOL_SIZE,
   MAX_SESSION_SETTINGS_BYTES,
-  MAX_TEXT_BYTES,
   POSTGRES_MAX_CONNECTIONS,
   reservedSessionSetting,
   sessionSettingsBytes,
@@ -211,8 +210,8 @@ function integerAtLeast(where: Where, key: string, value: unknown, min: number):
   return n;
 }
 
-const POOL_SIZE_WHY = `a pool holds at most ${MAX_POOL_SIZE} connections ` +
-  `(PostgreSQL's own ceiling is ${POSTGRES_MAX_CONNECTIONS})`;
+const POOL_SIZE_WHY = `a pool holds at most ${MAX_POOL_SIZE} connections; ` +
+  `PostgreSQL's own ceiling is ${POSTGRES_MAX_CONNECTIONS}`;
 
 /** `min_size` / `max_size`: an integer from `min` to {@link MAX_POOL_SIZE}. */
 function poolSize(where: Where, key: string, value: unknown, min: number): number {
@@ -229,7 +228,7 @@ function stringSetting(
   where: Where,
   key: string,
   value: unknown,
-  [limit, why]: readonly [number, string] = [MAX_TEXT_BYTES, "the longest path Linux opens"],
+  [limit, why]: readonly [number, string] = textLimit(""),
 ): string {
   if (typeof value === "string") {
     const problem = textProblem(value, limit, why);
@@ -325,7 +324,7 @@ function validateSessionSettings(where: Where, section: string, raw: unknown): S
     if (name === "") fail(where, section, "a setting name is empty");
     const badName = textProblem(name, Infinity, "");
     if (badName) {
-      fail(where, section, `setting name ${pyRepr(name.replaceAll("\0", "\\0"))} ${badName}`);
+      fail(where, section, `setting name ${pyRepr(name)} ${badName}`);
     }
     const reserved = reservedSessionSetting(name);
     if (reserved) fail(where, key, reserved);
