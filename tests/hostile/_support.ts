@@ -1,38 +1,30 @@
 // Shared helpers of the hostile-input tables: the CLI as a subprocess that
 // is killed if it blocks, big and special files made at run time, and
 // checks against the real test server that nothing was created or imported.
-import { fileURLToPath } from "node:url";
-import { join } from "node:path";
 import { strictEqual } from "node:assert/strict";
 import type postgres from "postgres";
-
-/** The repository root. */
-export const REPO_DIR: string = fileURLToPath(new URL("../../", import.meta.url));
-
-/** What one CLI run gave. */
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { freshDatabase, type TestDatabase } from "../support/db.ts";
+import { inTurn } from "../support/in_turn.ts";
+import { cli as runCli, type CliResult, writeConnConfig } from "../transfer/_helpers.ts";
 
 /** A run that did not end within this is a failure: hostile input must never block. */
 export const CLI_DEADLINE_MS = 60_000;
 
-const decoder = new TextDecoder();
+export type { CliResult };
+export { inTurn };
 
-/** Runs `deno run -A cli.ts ...args` in `cwd`; kills it after {@link CLI_DEADLINE_MS}. */
-export async function cli(args: string[], cwd: string): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(REPO_DIR, "cli.ts"), ...args],
-    cwd,
-    env: { NO_COLOR: "1", PGMONKEY_DEBUG: "" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(CLI_DEADLINE_MS),
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+/** Runs `deno run -A cli.ts ...args` in `cwd`; killed after {@link CLI_DEADLINE_MS}. */
+export function cli(args: string[], cwd: string): Promise<CliResult> {
+  return runCli(args, cwd, { deadlineMs: CLI_DEADLINE_MS });
+}
+
+/** A fresh database, a temp dir and `conn.yaml` (type normal) for it in that dir. */
+export async function setUp(
+  label: string,
+): Promise<{ db: TestDatabase; dir: string; conn: string }> {
+  const db = await freshDatabase(label);
+  const dir = await Deno.makeTempDir({ prefix: `pgm-${label.replaceAll(" ", "-")}-` });
+  return { db, dir, conn: await writeConnConfig(dir, db) };
 }
 
 /** `exit N`, stdout and stderr, for assertion messages. */
@@ -52,19 +44,6 @@ export function assertFails(r: CliResult, line: string, label: string): void {
   strictEqual(firstError(r), line, `${label}\n${show(r)}`);
 }
 
-/** Runs `jobs` with at most `limit` at once (the machines have 2 cores). */
-export async function inTurn<T>(jobs: (() => Promise<T>)[], limit = 4): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]();
-    }
-  }));
-  return results;
-}
-
 /** Whether `schema.table` exists on the server. */
 export async function tableExists(
   sql: postgres.Sql,
@@ -79,7 +58,9 @@ export async function tableExists(
 /** A named pipe made with `mkfifo` (nothing ever writes to it). */
 export async function makeFifo(path: string): Promise<string> {
   const out = await new Deno.Command("mkfifo", { args: [path] }).output();
-  if (!out.success) throw new Error(`mkfifo ${path} failed: ${decoder.decode(out.stderr)}`);
+  if (!out.success) {
+    throw new Error(`mkfifo ${path} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
   return path;
 }
 

@@ -9,19 +9,19 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { CONFIG_NOT_AVAILABLE } from "../../src/server/recommend.ts";
-import { freshDatabase } from "../support/db.ts";
+import { importSettings } from "../transfer/_helpers.ts";
 import {
   assertFails,
   cli,
   type CliResult,
   inTurn,
   makeFifo,
+  setUp,
   show,
   tableExists,
 } from "./_support.ts";
 
-const db = await freshDatabase("hostile config");
-const dir = await Deno.makeTempDir({ prefix: "pgm-hostile-config-" });
+const { db, dir } = await setUp("hostile config");
 
 /** A row: how to make the config file, and the error it must give. */
 interface Row {
@@ -302,11 +302,7 @@ const ROWS: Row[] = [
 
 // One good CSV and its settings file, imported by every row into its own table.
 await Deno.writeTextFile(join(dir, "data.csv"), "id,name\n1,alpha\n2,beta\n");
-await Deno.writeTextFile(
-  join(dir, "data.yaml"),
-  "auto_create_table: true\ndelimiter: ','\nencoding: utf-8\nenforce_lowercase: true\n" +
-    "has_headers: true\nquotechar: '\"'\n",
-);
+await Deno.writeTextFile(join(dir, "data.yaml"), importSettings());
 
 const COMMANDS = [
   { label: "pgconfig test", prefix: "pgmonkey: connection test failed: " },

@@ -6,7 +6,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { detectEncoding, utf8Census } from "../../src/transfer/detect_encoding.ts";
-import { freshDatabase } from "../support/db.ts";
+import { importSettings } from "../transfer/_helpers.ts";
 import {
   assertFails,
   BOM,
@@ -15,22 +15,16 @@ import {
   type CliResult,
   inTurn,
   makeFifo,
+  setUp,
   show,
   tableExists,
 } from "./_support.ts";
 
-const db = await freshDatabase("hostile csv");
-const dir = await Deno.makeTempDir({ prefix: "pgm-hostile-csv-" });
-const conn = join(dir, "conn.yaml");
-await Deno.writeTextFile(
-  conn,
-  JSON.stringify({ connection_type: "normal", connection_settings: db.settings }),
-);
+const { db, dir, conn } = await setUp("hostile csv");
 
 /** Settings text for a row that brings its own (no detection run). */
 function settings(encoding: string, delimiter = ","): string {
-  return `auto_create_table: true\ndelimiter: '${delimiter}'\nencoding: ${encoding}\n` +
-    "enforce_lowercase: true\nhas_headers: true\nquotechar: '\"'\n";
+  return importSettings({ encoding, delimiter });
 }
 
 /** UTF-16LE with a byte-order mark (BMP text only). */

@@ -27,9 +27,9 @@ Deno.test("Utf8BomFinder: found inside a chunk and across chunk boundaries", () 
   strictEqual(none.find(new Uint8Array([0x61, 0xbf])), -1);
 });
 
-/** Converts `bytes` in chunks of `size`; returns the error message or the COPY text. */
-function convert(bytes: Uint8Array, encoding: string, size: number, delimiter = ","): string {
-  const conv = createConverter({
+/** A converter for a two-column file with a header row. */
+function converter(encoding: string, delimiter = ",") {
+  return createConverter({
     codec: findCodec(encoding)!,
     delimiter,
     quotechar: '"',
@@ -39,6 +39,11 @@ function convert(bytes: Uint8Array, encoding: string, size: number, delimiter = 
     countFromHeader: true,
     file: "f.csv",
   });
+}
+
+/** Converts `bytes` in chunks of `size`; returns the error message or the COPY text. */
+function convert(bytes: Uint8Array, encoding: string, size: number, delimiter = ","): string {
+  const conv = converter(encoding, delimiter);
   let out = "";
   const dec = new TextDecoder();
   try {
@@ -87,16 +92,7 @@ Deno.test("UTF-16 (decoded here) and a non-ASCII delimiter (text path) stop at t
 });
 
 Deno.test("in Latin-1 the bytes EF BB BF are the text ï»¿ and are kept", () => {
-  const conv = createConverter({
-    codec: findCodec("latin-1")!,
-    delimiter: ",",
-    quotechar: '"',
-    fields: 2,
-    keep: [0, 1],
-    skipHeader: true,
-    countFromHeader: true,
-    file: "f.csv",
-  });
+  const conv = converter("latin-1");
   conv.push(new Uint8Array([...enc.encode("id,name\n1,"), ...BOM, 0x0a]));
   conv.finish();
   // Passed to the server as LATIN1 bytes, unchanged.
