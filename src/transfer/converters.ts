@@ -19,7 +19,7 @@ import { copyTextRow } from "./copy_text.ts";
 import { type ChunkDecoder, createDecoder } from "./decode.ts";
 import { TransferError } from "./errors.ts";
 import { decodeError, isDataRow, lineOfBadBytes } from "./header.ts";
-import { midFileBomError, Utf8BomFinder } from "./bom_guard.ts";
+import { midFileBomError } from "./bom_guard.ts";
 
 /** File bytes in, COPY text out. */
 export interface Converter {
@@ -84,6 +84,7 @@ function scanner(plan: ConverterPlan): CsvToCopy {
     countFromHeader: plan.countFromHeader,
     file: plan.file,
     stopAtRow: plan.stopAtRow,
+    rejectLineStartBom: isUnicode(plan.codec),
   });
 }
 
@@ -93,19 +94,8 @@ function scanner(plan: ConverterPlan): CsvToCopy {
  */
 abstract class ScannerFront implements Converter {
   protected readonly inner: CsvToCopy;
-  readonly #bomFinder: Utf8BomFinder | undefined;
-  readonly #file: string;
   constructor(plan: ConverterPlan) {
     this.inner = scanner(plan);
-    this.#bomFinder = isUnicode(plan.codec) ? new Utf8BomFinder() : undefined;
-    this.#file = plan.file;
-  }
-  /** Hands bytes to the scanner; a byte-order mark in a Unicode file stops the import. */
-  protected scan(bytes: Uint8Array): void {
-    const end = this.#bomFinder?.find(bytes) ?? -1;
-    if (end < 0) return this.inner.push(bytes);
-    this.inner.push(bytes.subarray(0, Math.max(0, end - 3)));
-    throw midFileBomError(this.#file, this.inner.lineAhead);
   }
   abstract push(chunk: Uint8Array): void;
   abstract finish(): void;
@@ -148,13 +138,13 @@ class PassThrough extends ScannerFront {
       const bomLength = this.#bom.length;
       this.#bom = undefined;
       this.#held = new Uint8Array(0);
-      this.scan(isBom ? start.subarray(bomLength) : start);
+      this.inner.push(isBom ? start.subarray(bomLength) : start);
       return;
     }
-    this.scan(chunk);
+    this.inner.push(chunk);
   }
   finish(): void {
-    if (this.#held.length) this.scan(this.#held);
+    if (this.#held.length) this.inner.push(this.#held);
     this.#held = new Uint8Array(0);
     this.inner.finish();
   }
@@ -178,7 +168,7 @@ class Transcode extends ScannerFront {
       const line = lineOfBadBytes(this.#plan.codec, chunk, this.inner.line);
       throw decodeError(this.#plan.file, this.#plan.codec, line, e);
     }
-    if (text) this.scan(this.#encoder.encode(text));
+    if (text) this.inner.push(this.#encoder.encode(text));
   }
   push(chunk: Uint8Array): void {
     this.#feed(chunk, false);
@@ -210,14 +200,12 @@ class TextRows implements Converter {
   }
   #take(text: string, final: boolean): void {
     const plan = this.#plan;
-    const bom = text.indexOf("\uFEFF");
-    if (bom >= 0) {
-      this.#take(text.slice(0, bom), false);
-      throw midFileBomError(plan.file, this.#reader.lineAhead);
-    }
     const rows = this.#reader.push(text);
     if (final) rows.push(...this.#reader.end());
     for (const row of rows) {
+      if (row.fields[0]?.startsWith("\uFEFF") && !row.firstQuoted) {
+        throw midFileBomError(plan.file, row.line);
+      }
       if (!isDataRow(row)) continue;
       if (row.fields.length !== plan.fields) {
         const what = plan.countFromHeader ? "the header row" : "the first row";

@@ -1,31 +1,15 @@
-// A byte-order mark in the middle of an import file stops the import at its
-// line, on every converter path and wherever the chunks are cut; in a legacy
-// encoding the same bytes are ordinary text.
+// A line that starts with a byte-order mark (files joined together) stops the
+// import at that line, on every converter path and wherever the chunks are
+// cut; a U+FEFF inside a field or inside quotes is data and is kept, and in a
+// legacy encoding the same bytes are ordinary text.
 import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
-import { midFileBomError, Utf8BomFinder } from "../../src/transfer/bom_guard.ts";
+import { midFileBomError } from "../../src/transfer/bom_guard.ts";
 import { findCodec } from "../../src/transfer/codecs.ts";
 import { createConverter } from "../../src/transfer/converters.ts";
 import { TransferError } from "../../src/transfer/errors.ts";
 
 const enc = new TextEncoder();
 const BOM = [0xef, 0xbb, 0xbf];
-
-Deno.test("Utf8BomFinder: found inside a chunk and across chunk boundaries", () => {
-  strictEqual(new Utf8BomFinder().find(new Uint8Array([0x61, ...BOM, 0x62])), 4);
-  strictEqual(new Utf8BomFinder().find(new Uint8Array([0xef, 0xbb, 0x61, 0xef])), -1);
-  const finder = new Utf8BomFinder();
-  strictEqual(finder.find(new Uint8Array([0x61, 0xef])), -1);
-  strictEqual(finder.find(new Uint8Array([0xbb])), -1);
-  strictEqual(finder.find(new Uint8Array([0xbf, 0x62])), 1);
-  // A broken start followed by a real mark in the next chunk.
-  const other = new Utf8BomFinder();
-  strictEqual(other.find(new Uint8Array([0xef])), -1);
-  strictEqual(other.find(new Uint8Array([...BOM])), 3);
-  // EF BB then something else: no mark.
-  const none = new Utf8BomFinder();
-  strictEqual(none.find(new Uint8Array([0xef, 0xbb])), -1);
-  strictEqual(none.find(new Uint8Array([0x61, 0xbf])), -1);
-});
 
 /** A converter for a two-column file with a header row. */
 function converter(encoding: string, delimiter = ",") {
@@ -73,6 +57,24 @@ Deno.test("every chunk size gives the same line, on the byte path", () => {
       strictEqual(convert(joined, encoding, size), expected, `${encoding}, chunks of ${size}`);
     }
   }
+});
+
+Deno.test("a U+FEFF inside a field, or opening a quoted first field, is data", () => {
+  const inside = new Uint8Array([
+    ...enc.encode("id,name\n1,a"),
+    ...BOM,
+    ...enc.encode("b\n2,"),
+    ...BOM,
+    ...enc.encode('c\n"'),
+    ...BOM,
+    ...enc.encode('3",d\n'),
+  ]);
+  const expected = "1\ta\ufeffb\n2\t\ufeffc\n\ufeff3\td\n";
+  for (let size = 1; size <= inside.length; size++) {
+    strictEqual(convert(inside, "utf-8", size), expected, `chunks of ${size}`);
+  }
+  const text = enc.encode('id¶name\n1¶a\ufeffb\n"\ufeff2"¶c\n');
+  strictEqual(convert(text, "utf-8", 5, "¶"), "1\ta\ufeffb\n\ufeff2\tc\n");
 });
 
 Deno.test("UTF-16 (decoded here) and a non-ASCII delimiter (text path) stop at the same line", () => {
