@@ -341,6 +341,20 @@ Deno.test("control: a good config connects, recommends and imports (the checks c
   ok(await tableExists(db.admin, "public", "t_cfg_good"));
 });
 
+Deno.test("control: session settings of exactly 9000 bytes and 63-byte names fit the startup packet", async () => {
+  // 9 × (8-byte name + 990-byte value + 2 NUL bytes) = 9000 bytes, the most allowed.
+  const settings = Object.fromEntries(
+    Array.from({ length: 9 }, (_, i) => [`pgm.s${String(i).padStart(3, "0")}`, "v".repeat(990)]),
+  );
+  const path = await file({
+    connection_settings: { application_name: "a".repeat(63) },
+    sync_settings: settings,
+  })(join(dir, "fits.yaml"));
+  const r = await cli(["pgconfig", "test", "--connconfig", path], dir);
+  strictEqual(r.code, 0, show(r));
+  ok(r.stdout.includes("Sync connection test completed successfully.\n"), show(r));
+});
+
 Deno.test(`${ROWS.length} broken configs: exit 1, the same first error line in each command, nothing created`, async () => {
   const prepared = [];
   let n = 0;
