@@ -8,14 +8,32 @@ import { ConfigError, PGConnectionManager } from "../../mod.ts";
 
 const MB50 = 50 << 20;
 
-/** A TCP listener standing in for the server: it counts the connections it gets. */
+/** A FATAL ErrorResponse (SQLSTATE 28000), the answer of the stand-in server. */
+function fatal(message: string): Uint8Array {
+  const body = new TextEncoder().encode(`SFATAL\0C28000\0M${message}\0\0`);
+  const frame = new Uint8Array(5 + body.length);
+  frame[0] = 0x45; // 'E'
+  new DataView(frame.buffer).setInt32(1, 4 + body.length);
+  frame.set(body, 5);
+  return frame;
+}
+
+/**
+ * A TCP listener standing in for the server: it counts the connections it
+ * gets and refuses each one with a FATAL error after reading its startup packet.
+ */
 function sentinel(): { port: number; accepted: () => number; close: () => void } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   let count = 0;
+  const refuse = async (conn: Deno.Conn) => {
+    await conn.read(new Uint8Array(16384));
+    await conn.write(fatal("sentinel refuses"));
+    conn.close();
+  };
   (async () => {
     for await (const conn of listener) {
       count++;
-      conn.close();
+      refuse(conn).catch(() => {});
     }
   })().catch(() => {});
   return {
@@ -108,3 +126,20 @@ for (const row of ROWS) {
     }
   });
 }
+
+Deno.test("control: a valid config does reach the listener (so the zero above means something)", async () => {
+  const server = sentinel();
+  const manager = new PGConnectionManager();
+  try {
+    await rejects(
+      manager.getDatabaseConnectionFromConfig({
+        connection_settings: { host: "127.0.0.1", port: server.port, sslmode: "disable" },
+      }),
+      /sentinel refuses/,
+    );
+    ok(server.accepted() >= 1, "no connection reached the listener");
+  } finally {
+    await manager.clearCache();
+    server.close();
+  }
+});
