@@ -19,6 +19,8 @@ import {
   type PgSettingRow,
   type QueryFailure,
 } from "../server/audit.ts";
+import { setWarningHandler, validateConfig } from "../config/mod.ts";
+import { pyTruthy } from "../config/values.ts";
 import { PGConnectionManager } from "../connect/manager.ts";
 import type { PGConnection } from "../connect/handle.ts";
 import type { ParsedArgs } from "./args.ts";
@@ -86,9 +88,28 @@ async function audit(
 }
 
 /**
+ * Checks the config with the validator every other command uses (same
+ * one-line errors). Without `--resolve-env`, `${VAR}` / `from_env` /
+ * `from_file` references are left unchecked: they are not interpolated, and
+ * the recommendations do not depend on them. With `--audit` the connection
+ * validates the config again, so the warnings (unknown keys) are left to it.
+ */
+function validateForServer(path: string, config: unknown, args: ParsedArgs): void {
+  const quiet = args.flag("audit") ? setWarningHandler(() => {}) : undefined;
+  try {
+    validateConfig(config, { file: path, allowUnresolved: !args.flag("resolve-env") });
+  } finally {
+    if (quiet !== undefined) setWarningHandler(quiet);
+  }
+}
+
+/**
  * Loads the config (with our loader; interpolated with `--resolve-env`),
- * prints `formatRecommendations` — or, with `--audit`, the audit report.
- * A missing, unreadable or invalid file prints the error on stderr and
+ * validates it like `pgconfig test` does, prints `formatRecommendations` —
+ * or, with `--audit`, the audit report.
+ * A missing, unreadable or invalid file, or a config that fails validation
+ * (`min_size` above `max_size`, `port: abc`, a bad `sslmode`, `max_size`
+ * above 10000…), prints the error on stderr and
  * `Configuration data is not available…` on stdout, exit status 1; so does
  * an empty config. A config the rules cannot handle (no host…) prints the
  * error and exits 1.
@@ -106,6 +127,8 @@ export async function runPgserverconfig(args: ParsedArgs, ctx: CommandContext): 
       resolveEnv: args.flag("resolve-env"),
       allowSensitiveDefaults: args.flag("allow-sensitive-defaults"),
     }, ctx.secrets));
+    // An empty config is reported below, as upstream prints it.
+    if (pyTruthy(config)) validateForServer(path, config, args);
   } catch (e) {
     const status = reportError(ctx.io, "pgmonkey: error: ", e, ctx.secrets);
     ctx.io.stdout(`${CONFIG_NOT_AVAILABLE}\n`);

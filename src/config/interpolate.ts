@@ -23,11 +23,11 @@
  */
 
 import process from "node:process";
-import { readFileSync } from "node:fs";
 import { EnvInterpolationError } from "../errors.ts";
 import { isSensitiveKey } from "./sensitive.ts";
 import { errorCode, pyOsErrorText } from "./oserror.ts";
 import { decodeUtf8Strict } from "./utf8.ts";
+import { readSmallFileSync } from "./small_file.ts";
 import { deepCopy, defineEntry, describeType, isMapping, type Mapping } from "./values.ts";
 import type { RawConfig } from "./types.ts";
 
@@ -86,8 +86,22 @@ export function getEnv(name: string): string | undefined {
 }
 
 /**
+ * The largest `from_file` secret read: 1 MiB (a password or token is far
+ * smaller). Larger files, and anything that is not a regular file (a FIFO
+ * would block, `/dev/zero` never ends), are refused before being read.
+ *
+ * @example
+ * ```ts
+ * import { MAX_SECRET_FILE_BYTES } from "./interpolate.ts";
+ * MAX_SECRET_FILE_BYTES; // 1048576
+ * ```
+ */
+export const MAX_SECRET_FILE_BYTES = 1 << 20;
+
+/**
  * Reads a secret file like Python's `open(path, 'r').read()` with a UTF-8
- * locale: strict UTF-8 (a BOM is kept), universal newlines.
+ * locale: strict UTF-8 (a BOM is kept), universal newlines. Only a regular
+ * file of at most {@link MAX_SECRET_FILE_BYTES} is read.
  *
  * @example
  * ```ts
@@ -96,7 +110,7 @@ export function getEnv(name: string): string | undefined {
  * ```
  */
 export function readSecretFile(path: string): string {
-  return decodeUtf8Strict(readFileSync(path));
+  return decodeUtf8Strict(readSmallFileSync(path, MAX_SECRET_FILE_BYTES));
 }
 
 interface Context {
@@ -109,6 +123,27 @@ function isStructuredRef(value: unknown): value is Mapping {
   if (!isMapping(value)) return false;
   const keys = Object.keys(value);
   return keys.length === 1 && (keys[0] === "from_env" || keys[0] === "from_file");
+}
+
+/** {@link ENV_PATTERN} without the global flag (`RegExp.test` keeps no state then). */
+const HAS_ENV_PATTERN = new RegExp(ENV_PATTERN.source);
+
+/**
+ * Whether `value` is something interpolation would replace: a string with a
+ * `${VAR}` / `${VAR:-default}` reference, or a `{from_env: …}` /
+ * `{from_file: …}` mapping.
+ *
+ * @example
+ * ```ts
+ * import { hasEnvReference } from "./interpolate.ts";
+ * hasEnvReference("${PGPORT}"); // true
+ * hasEnvReference({ from_env: "PGPASSWORD" }); // true
+ * hasEnvReference("5432"); // false
+ * ```
+ */
+export function hasEnvReference(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("${") && HAS_ENV_PATTERN.test(value);
+  return isStructuredRef(value);
 }
 
 function resolveStructuredRef(ref: Mapping, keyPath: string, ctx: Context): string {

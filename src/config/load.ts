@@ -5,7 +5,6 @@
  * @module
  */
 
-import { readFile } from "node:fs/promises";
 import { ConfigError } from "../errors.ts";
 import type { LoadOptions, PgMonkeyConfig, RawConfig } from "./types.ts";
 import { parseYaml } from "./yaml.ts";
@@ -15,6 +14,19 @@ import { validateConfig } from "./validate.ts";
 import { decodeUtf8Strict, Utf8DecodeError } from "./utf8.ts";
 import { errorCode, pyOsErrorText } from "./oserror.ts";
 import { deepCopy } from "./values.ts";
+import { readSmallFileSync, SmallFileError } from "./small_file.ts";
+
+/**
+ * The largest config file read: 1 MiB. A real config is a few KiB; anything
+ * bigger is refused from its size before it is read.
+ *
+ * @example
+ * ```ts
+ * import { MAX_CONFIG_FILE_BYTES } from "./load.ts";
+ * MAX_CONFIG_FILE_BYTES; // 1048576
+ * ```
+ */
+export const MAX_CONFIG_FILE_BYTES = 1 << 20;
 
 /**
  * Options for {@link loadConfig} and {@link loadConfigFromObject}.
@@ -72,19 +84,59 @@ function withFile(error: ConfigError, file: string): ConfigError {
   return error;
 }
 
+/** The `ConfigError` for a config file that cannot be read. */
+function readError(e: unknown, path: string): ConfigError {
+  if (e instanceof SmallFileError) {
+    const problem = e.reason === "not-regular" ? `${e.message} (a YAML config file)` : e.message;
+    return new ConfigError(problem, { file: path }, { cause: e });
+  }
+  const code = errorCode(e);
+  if (code === "ENOENT") {
+    return withFile(new ConfigError(`config file not found: ${path}`, {}, { cause: e }), path);
+  }
+  if (code === "EISDIR") {
+    return new ConfigError("is a directory, expected a YAML config file", { file: path }, {
+      cause: e,
+    });
+  }
+  if (code === "EACCES" || code === "EPERM") {
+    return new ConfigError("permission denied", { file: path }, { cause: e });
+  }
+  return new ConfigError(`cannot read config file: ${pyOsErrorText(e, path)}`, { file: path }, {
+    cause: e,
+  });
+}
+
 /**
- * Reads a whole file as bytes. The one place that touches the file system
- * for config files (`node:fs/promises` works under both Deno and Node).
+ * {@link readConfigText} without the promise: for callers that must not
+ * yield (the connection manager's quick path). Same checks, same errors.
+ *
+ * @example
+ * ```ts
+ * import { readConfigTextSync } from "./load.ts";
+ * const text = readConfigTextSync("config.yaml");
+ * ```
  */
-async function readBytes(path: string): Promise<Uint8Array> {
-  return await readFile(path);
+export function readConfigTextSync(path: string): string {
+  let bytes: Uint8Array;
+  try {
+    bytes = readSmallFileSync(path, MAX_CONFIG_FILE_BYTES);
+  } catch (e) {
+    throw readError(e, path);
+  }
+  return decodeConfigText(bytes, path);
 }
 
 /**
  * Reads a config file as text exactly like Python's `open(path, 'r')` with a
- * UTF-8 locale (strict UTF-8, universal newlines). Failures become one-line
- * `ConfigError`s: `config file not found: <path>`,
+ * UTF-8 locale (strict UTF-8, universal newlines), after checking what the
+ * path is: only a regular file of at most {@link MAX_CONFIG_FILE_BYTES} is
+ * read (a FIFO or device is refused from its `stat`, so nothing blocks or
+ * fills memory). Failures become one-line `ConfigError`s:
+ * `config file not found: <path>`,
  * `<path>: is a directory, expected a YAML config file`,
+ * `<path>: is a named pipe (FIFO), expected a regular file (a YAML config file)`,
+ * `<path>: is 5242880 bytes, larger than the 1 MiB (1048576 bytes) allowed`,
  * `<path>: permission denied`, or an invalid-UTF-8 message.
  *
  * @example
@@ -93,28 +145,12 @@ async function readBytes(path: string): Promise<Uint8Array> {
  * const text = await readConfigText("config.yaml");
  * ```
  */
-export async function readConfigText(path: string): Promise<string> {
-  let bytes: Uint8Array;
+export function readConfigText(path: string): Promise<string> {
   try {
-    bytes = await readBytes(path);
+    return Promise.resolve(readConfigTextSync(path));
   } catch (e) {
-    const code = errorCode(e);
-    if (code === "ENOENT") {
-      throw withFile(new ConfigError(`config file not found: ${path}`, {}, { cause: e }), path);
-    }
-    if (code === "EISDIR") {
-      throw new ConfigError("is a directory, expected a YAML config file", { file: path }, {
-        cause: e,
-      });
-    }
-    if (code === "EACCES" || code === "EPERM") {
-      throw new ConfigError("permission denied", { file: path }, { cause: e });
-    }
-    throw new ConfigError(`cannot read config file: ${pyOsErrorText(e, path)}`, { file: path }, {
-      cause: e,
-    });
+    return Promise.reject(e);
   }
-  return decodeConfigText(bytes, path);
 }
 
 /**

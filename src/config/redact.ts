@@ -105,14 +105,26 @@ export function collectSecrets(config: unknown): string[] {
  * ```
  */
 export function redactText(text: string, secrets: readonly string[]): string {
-  const unique = [...new Set(secrets.filter((s) => typeof s === "string" && s !== ""))];
-  if (unique.length === 0) return text;
-  unique.sort((a, b) => b.length - a.length);
+  // Only the secrets that occur; no regular expression (a 70000-byte password
+  // would make one too large to compile, and the crash would show it).
+  const present = [
+    ...new Set(secrets.filter((s) => typeof s === "string" && s !== "" && text.includes(s))),
+  ];
+  if (present.length === 0) return text;
+  present.sort((a, b) => b.length - a.length);
   // One pass, so a short secret can never match inside an inserted mask.
-  const pattern = new RegExp(unique.map(escapeRegExp).join("|"), "g");
-  return text.replace(pattern, REDACTED);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  let out = "";
+  let copied = 0;
+  let i = 0;
+  while (i < text.length) {
+    const secret = present.find((s) => text.startsWith(s, i));
+    if (secret === undefined) {
+      i++;
+      continue;
+    }
+    out += text.slice(copied, i) + REDACTED;
+    i += secret.length;
+    copied = i;
+  }
+  return out + text.slice(copied);
 }

@@ -18,6 +18,10 @@
  * `load_balance_hosts`); here they are read without a warning. `host`,
  * `hostaddr` and `port` take libpq's comma-separated lists.
  *
+ * It also enforces the bounds of `limits.ts` (name lengths, NUL bytes, the
+ * startup packet, pool sizes), so a hostile value fails here, before any
+ * work, rather than inside the driver or on the server.
+ *
  * @module
  */
 
@@ -41,6 +45,18 @@ import { isSensitiveKey } from "./sensitive.ts";
 import { pyNumberStr, pyRepr, pyStr } from "./pystr.ts";
 import { defineEntry, describeType, isMapping, type Mapping, pyTruthy } from "./values.ts";
 import { emitWarning } from "./warn.ts";
+import { hasEnvReference } from "./interpolate.ts";
+import {
+  MAX_NAME_BYTES,
+  MAX_POOL_SIZE,
+  MAX_SESSION_SETTINGS_BYTES,
+  POSTGRES_MAX_CONNECTIONS,
+  reservedSessionSetting,
+  sessionSettingsBytes,
+  STARTUP_PACKET_MAX_BYTES,
+  textLimit,
+  textProblem,
+} from "./limits.ts";
 
 /**
  * Keys `pool_settings` / `async_pool_settings` may hold, in the order warnings list them.
@@ -83,11 +99,20 @@ export interface ValidateOptions {
    * (as upstream: `connection_type or config.get('connection_type', 'normal')`).
    */
   connectionType?: string | null;
+  /**
+   * Accept `${VAR}`, `from_env` and `from_file` references without checking
+   * them (they are left out of the result): for commands that read a config
+   * without interpolating it, such as `pgserverconfig` without
+   * `--resolve-env`. Default false: a reference is checked as the value it
+   * is, so an uninterpolated `port: ${PGPORT}` is an error.
+   */
+  allowUnresolved?: boolean;
 }
 
-/** Where errors are reported: the file and the section being validated. */
+/** Where errors are reported: the file, and whether references are skipped. */
 interface Where {
   file?: string;
+  allowUnresolved?: boolean;
 }
 
 const MAX_SHOWN = 60;
@@ -197,8 +222,31 @@ function integerAtLeast(where: Where, key: string, value: unknown, min: number):
   return n;
 }
 
-function stringSetting(where: Where, key: string, value: unknown): string {
-  if (typeof value === "string") return value;
+const POOL_SIZE_WHY = `a pool holds at most ${MAX_POOL_SIZE} connections; ` +
+  `PostgreSQL's own ceiling is ${POSTGRES_MAX_CONNECTIONS}`;
+
+/** `min_size` / `max_size`: an integer from `min` to {@link MAX_POOL_SIZE}. */
+function poolSize(where: Where, key: string, value: unknown, min: number): number {
+  const n = asInteger(value);
+  if (n === undefined || n < min || n > MAX_POOL_SIZE) {
+    const hint = n !== undefined && n > MAX_POOL_SIZE ? ` (${POOL_SIZE_WHY})` : "";
+    expected(where, key, `an integer from ${min} to ${MAX_POOL_SIZE}`, value, hint);
+  }
+  return n;
+}
+
+/** A string setting of at most `limit` UTF-8 bytes without NUL bytes (see `limits.ts`). */
+function stringSetting(
+  where: Where,
+  key: string,
+  value: unknown,
+  [limit, why]: readonly [number, string] = textLimit(""),
+): string {
+  if (typeof value === "string") {
+    const problem = textProblem(value, limit, why);
+    if (problem) fail(where, key, problem);
+    return value;
+  }
   if (typeof value === "number" || typeof value === "bigint") return pyNumberStr(value);
   if (typeof value === "boolean") {
     expected(where, key, "a string", value, " (quote the value in YAML)");
@@ -279,6 +327,11 @@ const CHOICES: Readonly<Record<string, readonly string[]>> = {
 /** The keys pgmonkey (Python) hands to libpq, for which `''` differs from absent. */
 const LIBPQ_KEYS_OF_PYTHON = CONNECTION_SETTING_KEYS.filter((k) => k !== "autocommit");
 
+/** Left out of the result: unset, or a reference that is not resolved on purpose. */
+function isSkipped(where: Where, value: unknown): boolean {
+  return isUnset(value) || (where.allowUnresolved === true && hasEnvReference(value));
+}
+
 function validateConnectionSettings(where: Where, raw: Mapping): ConnectionSettings {
   const section = "connection_settings";
   const unknown = Object.keys(raw).filter((k) =>
@@ -300,6 +353,7 @@ function validateConnectionSettings(where: Where, raw: Mapping): ConnectionSetti
       if (value === "" && LIBPQ_KEYS_OF_PYTHON.includes(name)) emptyKeys.push(name);
       continue;
     }
+    if (isSkipped(where, value)) continue;
     const key = `${section}.${name}`;
     switch (name) {
       case "port":
@@ -327,7 +381,7 @@ function validateConnectionSettings(where: Where, raw: Mapping): ConnectionSetti
       default: {
         const hint = name === "host" && Array.isArray(value) ? LIST_HINT : "";
         if (hint) expected(where, key, "a string", value, hint);
-        const text = stringSetting(where, key, value);
+        const text = stringSetting(where, key, value, textLimit(name));
         if (text !== "") {
           (out as Record<string, unknown>)[name] = text;
         }
@@ -346,11 +400,39 @@ function validateSessionSettings(where: Where, section: string, raw: unknown): S
   const out: SessionSettings = {};
   for (const [name, value] of Object.entries(raw)) {
     if (value === null || value === undefined) continue;
+    if (where.allowUnresolved && hasEnvReference(value)) continue;
     const key = `${section}.${name}`;
+    if (name === "") fail(where, section, "a setting name is empty");
+    const badName = textProblem(name, Infinity, "");
+    if (badName) {
+      fail(where, section, `setting name ${pyRepr(name)} ${badName}`);
+    }
+    const reserved = reservedSessionSetting(name);
+    if (reserved) fail(where, key, reserved);
     if (typeof value === "object") {
       expected(where, key, "a single value (string, number or boolean)", value);
     }
-    defineEntry(out, name, pyStr(value));
+    const text = pyStr(value);
+    const isName = name.toLowerCase() === "application_name";
+    const problem = isName
+      ? textProblem(
+        text,
+        MAX_NAME_BYTES,
+        "PostgreSQL cuts application_name at NAMEDATALEN - 1 bytes",
+      )
+      : textProblem(text, Infinity, "");
+    if (problem) fail(where, key, problem);
+    defineEntry(out, name, text);
+  }
+  const bytes = sessionSettingsBytes(out);
+  if (bytes > MAX_SESSION_SETTINGS_BYTES) {
+    fail(
+      where,
+      section,
+      `the settings take ${bytes} bytes, expected at most ${MAX_SESSION_SETTINGS_BYTES}: they ` +
+        `are sent in the connection's startup packet, which PostgreSQL limits to ` +
+        `${STARTUP_PACKET_MAX_BYTES} bytes`,
+    );
   }
   return out;
 }
@@ -370,16 +452,18 @@ function validatePoolSettings(where: Where, section: string, raw: unknown): Pool
   for (const name of POOL_SETTING_KEYS) {
     if (!Object.hasOwn(raw, name)) continue;
     const value = raw[name];
-    if (isUnset(value)) continue;
+    if (isSkipped(where, value)) continue;
     const key = `${section}.${name}`;
     switch (name) {
-      case "min_size":
       case "max_waiting":
       case "num_workers":
         out[name] = integerAtLeast(where, key, value, 0);
         break;
+      case "min_size":
+        out.min_size = poolSize(where, key, value, 0);
+        break;
       case "max_size":
-        out.max_size = integerAtLeast(where, key, value, 1);
+        out.max_size = poolSize(where, key, value, 1);
         break;
       case "timeout":
       case "max_idle":
@@ -468,7 +552,7 @@ export function resolveConnectionType(
  * ```
  */
 export function validateConfig(raw: unknown, options: ValidateOptions = {}): PgMonkeyConfig {
-  const where: Where = { file: options.file };
+  const where: Where = { file: options.file, allowUnresolved: options.allowUnresolved };
   if (raw === null || raw === undefined) {
     throw new ConfigError("config is empty; expected a mapping with connection_settings", where);
   }
@@ -478,7 +562,8 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): PgM
       where,
     );
   }
-  const connectionType = resolveConnectionType(options.connectionType, raw, where.file);
+  const typeSource = where.allowUnresolved && hasEnvReference(raw.connection_type) ? {} : raw;
+  const connectionType = resolveConnectionType(options.connectionType, typeSource, where.file);
   if (!Object.hasOwn(raw, "connection_settings")) {
     fail(
       where,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { MAX_NAME_BYTES, utf8ByteLength } from "../config/limits.ts";
 import { pyRepr } from "../config/pystr.ts";
 import { TransferError } from "./errors.ts";
 
@@ -38,7 +39,7 @@ export function pyStrip(text: string): string {
 }
 
 /** Longest identifier PostgreSQL keeps (NAMEDATALEN - 1 bytes). */
-export const MAX_IDENTIFIER_BYTES = 63;
+export const MAX_IDENTIFIER_BYTES: number = MAX_NAME_BYTES;
 
 /** pgmonkey (Python)'s sanitising: lower-case, every character outside `a-z0-9_` → `_`. */
 export function sanitiseColumnName(header: string): string {
@@ -91,7 +92,7 @@ export function columnsFromHeader(
   });
   const seen = new Map<string, number>();
   names.forEach((name, k) => {
-    if (new TextEncoder().encode(name).length > MAX_IDENTIFIER_BYTES) {
+    if (utf8ByteLength(name) > MAX_IDENTIFIER_BYTES) {
       throw new TransferError(
         `${file}: column name ${pyRepr(name)} is longer than ${MAX_IDENTIFIER_BYTES} bytes, ` +
           "PostgreSQL's limit",

@@ -19,6 +19,7 @@ import { copyTextRow } from "./copy_text.ts";
 import { type ChunkDecoder, createDecoder } from "./decode.ts";
 import { TransferError } from "./errors.ts";
 import { decodeError, isDataRow, lineOfBadBytes } from "./header.ts";
+import { midFileBomError } from "./bom_guard.ts";
 
 /** File bytes in, COPY text out. */
 export interface Converter {
@@ -58,6 +59,11 @@ export interface ConverterPlan {
   readonly stopAtRow?: number;
 }
 
+/** Whether `codec` is a Unicode encoding, in which `EF BB BF` / U+FEFF is a byte-order mark. */
+function isUnicode(codec: Codec): boolean {
+  return codec.pg === "UTF8" || codec.name.startsWith("utf");
+}
+
 /** Whether `plan` uses the byte scanner (ASCII delimiter and quote). */
 function bytewise(plan: ConverterPlan): boolean {
   return plan.delimiter.charCodeAt(0) < 0x80 && plan.quotechar.charCodeAt(0) < 0x80;
@@ -78,6 +84,7 @@ function scanner(plan: ConverterPlan): CsvToCopy {
     countFromHeader: plan.countFromHeader,
     file: plan.file,
     stopAtRow: plan.stopAtRow,
+    rejectLineStartBom: isUnicode(plan.codec),
   });
 }
 
@@ -196,6 +203,9 @@ class TextRows implements Converter {
     const rows = this.#reader.push(text);
     if (final) rows.push(...this.#reader.end());
     for (const row of rows) {
+      if (row.fields[0]?.startsWith("\uFEFF") && !row.firstQuoted) {
+        throw midFileBomError(plan.file, row.line);
+      }
       if (!isDataRow(row)) continue;
       if (row.fields.length !== plan.fields) {
         const what = plan.countFromHeader ? "the header row" : "the first row";

@@ -38,6 +38,8 @@ export interface CsvRow {
   readonly line: number;
   /** Whether any field of the row was quoted. */
   readonly quoted: boolean;
+  /** Whether the first field was quoted. */
+  readonly firstQuoted?: boolean;
 }
 
 const START_RECORD = 0;
@@ -69,6 +71,7 @@ export class CsvReader {
   #fields: string[] = [];
   #field = "";
   #quoted = false;
+  #firstQuoted = false;
   #pendingCR = false;
   #lineHasText = false;
   #line = 1;
@@ -129,7 +132,7 @@ export class CsvReader {
         );
       }
       this.#save();
-      rows.push({ fields: this.#fields, line: this.#rowLine, quoted: this.#quoted });
+      rows.push(this.#row());
       this.#fields = [];
     }
     this.#state = START_RECORD;
@@ -156,11 +159,21 @@ export class CsvReader {
     this.#line++;
     this.#lineHasText = false;
     if (this.#state === START_RECORD) {
-      rows.push({ fields: this.#fields, line: this.#rowLine, quoted: this.#quoted });
+      rows.push(this.#row());
       this.#fields = [];
       this.#quoted = false;
+      this.#firstQuoted = false;
       this.#rowLine = this.#line;
     }
+  }
+
+  #row(): CsvRow {
+    return {
+      fields: this.#fields,
+      line: this.#rowLine,
+      quoted: this.#quoted,
+      firstQuoted: this.#firstQuoted,
+    };
   }
 
   #save(): void {
@@ -184,6 +197,7 @@ export class CsvReader {
         } else if (c === this.#quote) {
           this.#state = IN_QUOTED_FIELD;
           this.#quoted = true;
+          if (this.#fields.length === 0) this.#firstQuoted = true;
           this.#quoteLine = this.#line;
         } else if (c === " " && this.#skipSpace) {
           // ignore spaces at the start of a field

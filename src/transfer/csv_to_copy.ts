@@ -13,7 +13,9 @@
  *   and the counts — nothing is silently dropped or padded;
  * - a quoted field still open at the end of the file is an error naming the
  *   line of its opening quote;
- * - fields whose header cell is blank are left out.
+ * - fields whose header cell is blank are left out;
+ * - with `rejectLineStartBom`, a line that starts with a byte-order mark
+ *   (outside quotes) is an error naming the line.
  *
  * It works on bytes, so it needs an ASCII delimiter and quote character and
  * an encoding in which bytes below 0x80 are always ASCII (UTF-8, ISO-8859,
@@ -24,6 +26,7 @@
  */
 import { COPY_BACKSLASH, COPY_LF, COPY_TAB } from "./copy_text.ts";
 import { TransferError } from "./errors.ts";
+import { midFileBomError } from "./bom_guard.ts";
 
 /** Options of {@link CsvToCopy}. */
 export interface CsvToCopyOptions {
@@ -43,6 +46,11 @@ export interface CsvToCopyOptions {
   readonly file: string;
   /** Record the start line of output row number `stopAtRow` (1-based) in `foundLine`. */
   readonly stopAtRow?: number;
+  /**
+   * Fail on a line that starts with a UTF-8 byte-order mark outside quotes
+   * (files joined together; see `bom_guard.ts`). For Unicode files only.
+   */
+  readonly rejectLineStartBom?: boolean;
 }
 
 const START_RECORD = 0;
@@ -91,7 +99,10 @@ export class CsvToCopy {
   readonly #file: string;
   readonly #countFromHeader: boolean;
   readonly #stopAtRow: number;
+  readonly #rejectBom: boolean;
   #skipHeader: boolean;
+  /** The first byte of the current record as written in the file. */
+  #firstByte = 0;
 
   #out = new Uint8Array(MIN_BUFFER);
   #spare = new Uint8Array(MIN_BUFFER);
@@ -138,6 +149,7 @@ export class CsvToCopy {
     this.#countFromHeader = options.countFromHeader;
     this.#file = options.file;
     this.#stopAtRow = options.stopAtRow ?? 0;
+    this.#rejectBom = options.rejectLineStartBom ?? false;
   }
 
   /** Rows converted so far (completed, not counting skipped rows or the header). */
@@ -203,6 +215,7 @@ export class CsvToCopy {
   #endField(o: number): number {
     if (o > this.#fieldStart) this.#content = true;
     const f = this.#field++;
+    if (f === 0 && this.#rejectBom && this.#firstByte === 0xef) this.#checkBom(o);
     if (f < this.#columns && this.#keep[f] === 1) {
       this.#out[o++] = COPY_TAB;
     } else {
@@ -210,6 +223,15 @@ export class CsvToCopy {
     }
     this.#fieldStart = o;
     return o;
+  }
+
+  /** Fails when the record's first field (unquoted, ending at `o`) starts with EF BB BF. */
+  #checkBom(o: number): void {
+    const at = this.#fieldStart;
+    const out = this.#out;
+    if (o - at >= 3 && out[at] === 0xef && out[at + 1] === 0xbb && out[at + 2] === 0xbf) {
+      throw midFileBomError(this.#file, this.#rowLine);
+    }
   }
 
   /** Ends the current row (after its last field ended). Returns the new output position. */
@@ -317,6 +339,7 @@ export class CsvToCopy {
             continue;
           }
           this.#rowLine = this.#line;
+          this.#firstByte = b;
           state = START_FIELD;
         }
         if (state === START_FIELD) {

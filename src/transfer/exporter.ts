@@ -12,15 +12,14 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { PGConnection } from "../connect/handle.ts";
-import { pyRepr } from "../config/pystr.ts";
 import { AtomicFile } from "./atomic_file.ts";
 import { copyOut } from "./copy_stream.ts";
 import { fsReason, pathExists, TransferError } from "./errors.ts";
 import { exportEncoding } from "./export_encoding.ts";
 import {
+  checkTableName,
   defaultExportFile,
   pyPathStr,
-  splitTableName,
   type TableName,
   withSuffix,
 } from "./paths.ts";
@@ -112,10 +111,7 @@ async function exportData(
 ): Promise<ExportResult> {
   const { print } = options;
   const settings = await readExportSettings(settingsFile);
-  const table = splitTableName(options.table);
-  if (table.schema === "" || table.table === "") {
-    throw new TransferError(`invalid table name ${pyRepr(options.table)}`);
-  }
+  const table = checkTableName(options.table);
   const encoding = exportEncoding(settings.encoding, settingsFile);
   const statement = copyToStatement(table, settings, encoding.pg);
   const where = `${table.schema}.${table.table}`;

@@ -27,7 +27,7 @@ import { type DetectedSettings, detectImportSettings } from "./detect_settings.t
 import { fsReason, pathExists, TransferError } from "./errors.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { columnStructure, readFirstDataRow, readTextStart } from "./header.ts";
-import { splitTableName, type TableName, withSuffix } from "./paths.ts";
+import { checkTableName, type TableName, withSuffix } from "./paths.ts";
 import { Progress, type ProgressOutput } from "./progress.ts";
 import { formatImportSettings, type ImportSettings, readImportSettings } from "./settings.ts";
 import { qualifiedName, quoteIdent, quoteLiteral } from "./sql.ts";
@@ -214,10 +214,7 @@ async function importData(
         "file to UTF-8 (for example with iconv) and set encoding: utf-8",
     );
   }
-  const table = splitTableName(options.table);
-  if (table.schema === "" || table.table === "") {
-    throw new TransferError(`invalid table name ${pyRepr(options.table)}`);
-  }
+  const table = checkTableName(options.table);
   const { delimiter, quotechar } = settings;
 
   const structure = columnStructure(await readTextStart(importFile, codec), delimiter);

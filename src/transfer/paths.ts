@@ -4,6 +4,9 @@
  *
  * @module
  */
+import { pyRepr } from "../config/pystr.ts";
+import { MAX_NAME_BYTES, utf8ByteLength } from "../config/limits.ts";
+import { TransferError } from "./errors.ts";
 
 /**
  * Python's `str(pathlib.PurePosixPath(p))`: repeated slashes collapsed, `.`
@@ -79,6 +82,37 @@ export function splitTableName(name: string): TableName {
   return dot < 0
     ? { schema: "public", table: name }
     : { schema: name.slice(0, dot), table: name.slice(dot + 1) };
+}
+
+/**
+ * {@link splitTableName}, refusing what PostgreSQL would not take as it is:
+ * an empty schema or table (`public.`), a NUL character, or a name longer
+ * than 63 bytes (the server would silently cut it to its first 63 bytes, so
+ * the import or export would go to a differently named table).
+ *
+ * @example
+ * ```ts
+ * import { checkTableName } from "./paths.ts";
+ * checkTableName("sales.orders"); // { schema: "sales", table: "orders" }
+ * // checkTableName("public.") throws TransferError: invalid table name 'public.'
+ * ```
+ */
+export function checkTableName(name: string): TableName {
+  const table = splitTableName(name);
+  if (table.schema === "" || table.table === "" || name.includes("\0")) {
+    throw new TransferError(`invalid table name ${pyRepr(name)}`);
+  }
+  for (const [what, part] of [["schema", table.schema], ["table", table.table]]) {
+    const bytes = utf8ByteLength(part);
+    if (bytes > MAX_NAME_BYTES) {
+      throw new TransferError(
+        `invalid table name ${pyRepr(name.length > 80 ? name.slice(0, 77) + "..." : name)}: ` +
+          `the ${what} name is ${bytes} bytes, PostgreSQL's limit is ${MAX_NAME_BYTES} ` +
+          "(longer names are cut, which would use a different table)",
+      );
+    }
+  }
+  return table;
 }
 
 /**

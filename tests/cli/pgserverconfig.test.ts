@@ -105,6 +105,32 @@ Deno.test("--resolve-env interpolates the file (upstream never does)", async () 
   ok(literal.stdout.includes("hostssl all     all   ${PGM_CLI_SC_HOST}    scram-sha-256"));
 });
 
+Deno.test("validation: references are checked once resolved, left alone without --resolve-env", async () => {
+  const path = await writeConfig(join(dir, "refs.yaml"), {
+    connection_settings: {
+      host: "10.1.2.3",
+      port: "${PGM_CLI_SC_PORT}",
+      password: { from_env: "PGM_CLI_SC_PW" },
+      sslmode: "require",
+    },
+    pool_settings: { max_size: 10 },
+  });
+  const env = { PGM_CLI_SC_PORT: "abc", PGM_CLI_SC_PW: "pw" };
+  const [literal, resolved] = await Promise.all([
+    cli(["pgserverconfig", "--filepath", path], { env }),
+    cli(["pgserverconfig", "--filepath", path, "--resolve-env"], { env }),
+  ]);
+  strictEqual(literal.code, 0, show(literal));
+  ok(literal.stdout.includes("max_connections = 11\n"), show(literal));
+  strictEqual(resolved.code, 1, show(resolved));
+  strictEqual(resolved.stdout, `${CONFIG_NOT_AVAILABLE}\n`);
+  strictEqual(
+    resolved.stderr,
+    `pgmonkey: error: ${path}: connection_settings.port: expected an integer from 1 to 65535, ` +
+      "got 'abc'\n",
+  );
+});
+
 Deno.test("--audit as superuser: the comparison table and the server's pg_hba rules", async () => {
   const config = {
     connection_type: "pool",

@@ -5,6 +5,7 @@
 import { ok } from "node:assert/strict";
 import { join } from "node:path";
 import { freshDatabase } from "../support/db.ts";
+import { inTurn } from "../support/in_turn.ts";
 import { cli, type CliResult, deadPort, show, tempDir, writeConfig } from "./_helpers.ts";
 
 const db0 = await freshDatabase("cli secrets");
@@ -85,19 +86,6 @@ function commands(path: string): string[][] {
   ];
 }
 
-/** Runs `jobs` with at most `limit` subprocesses at once. */
-async function pool<T>(jobs: (() => Promise<T>)[], limit = 6): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]();
-    }
-  }));
-  return results;
-}
-
 Deno.test("every command, with and without PGMONKEY_DEBUG, never prints the password", async () => {
   const jobs: (() => Promise<{ label: string; r: CliResult; c: Case; args: string[] }>)[] = [];
   for (const c of CASES) {
@@ -116,7 +104,7 @@ Deno.test("every command, with and without PGMONKEY_DEBUG, never prints the pass
       }
     }
   }
-  const runs = await pool(jobs);
+  const runs = await inTurn(jobs, 6);
   for (const { label, r, c, args } of runs) {
     ok(!r.stdout.includes(SECRET), `stdout shows the secret: ${label}\n${show(r)}`);
     ok(!r.stderr.includes(SECRET), `stderr shows the secret: ${label}\n${show(r)}`);

@@ -187,17 +187,17 @@ const CASES: Case[] = [
   {
     name: "max_size 'lots'",
     content: `${CS}pool_settings:\n  max_size: lots\n`,
-    message: "{F}: pool_settings.max_size: expected an integer >= 1, got 'lots'",
+    message: "{F}: pool_settings.max_size: expected an integer from 1 to 10000, got 'lots'",
   },
   {
     name: "max_size 0",
     content: `${CS}pool_settings:\n  max_size: 0\n`,
-    message: "{F}: pool_settings.max_size: expected an integer >= 1, got 0",
+    message: "{F}: pool_settings.max_size: expected an integer from 1 to 10000, got 0",
   },
   {
     name: "min_size -1",
     content: `${CS}async_pool_settings:\n  min_size: -1\n`,
-    message: "{F}: async_pool_settings.min_size: expected a non-negative integer, got -1",
+    message: "{F}: async_pool_settings.min_size: expected an integer from 0 to 10000, got -1",
   },
   {
     name: "timeout -1",

@@ -95,3 +95,9 @@ Deno.test("redactText: masks every occurrence, longest secret first, in one pass
   strictEqual(redactText("RED", ["RED", "ACT"]), REDACTED);
   strictEqual(redactText("nothing here", []), "nothing here");
 });
+
+Deno.test("redactText: a 70000-character secret is masked (no regular expression to overflow)", () => {
+  const secret = "p".repeat(70000);
+  strictEqual(redactText(`failed for ${secret}!`, [secret, "other"]), `failed for ${REDACTED}!`);
+  strictEqual(redactText("short text", [secret]), "short text");
+});

@@ -275,3 +275,40 @@ Deno.test("resolveConnectionType: upstream's error text", () => {
       "connection_type: Unsupported connection type: 'True'. Valid types: normal, pool, async, async_pool",
   });
 });
+
+Deno.test("validateConfig: allowUnresolved leaves ${VAR} / from_env / from_file unchecked", () => {
+  const raw = {
+    connection_type: "${PGM_TYPE}",
+    connection_settings: {
+      host: "db",
+      port: "${PGPORT}",
+      password: { from_env: "PGPASSWORD" },
+      sslkey: { from_file: "/run/secrets/key" },
+    },
+    pool_settings: { max_size: "${POOL_MAX}" },
+    sync_settings: { statement_timeout: "${TIMEOUT:-30s}" },
+  };
+  const cfg = validateConfig(raw, { allowUnresolved: true });
+  deepStrictEqual(cfg.connection_settings, { host: "db" });
+  deepStrictEqual(cfg.pool_settings, {});
+  deepStrictEqual(cfg.sync_settings, {});
+  strictEqual(cfg.connection_type, "normal");
+  // Without the option, a reference is checked as the value it is.
+  throws(
+    () => validateConfig(raw, { file: "c.yaml", connectionType: "normal" }),
+    (e: ConfigError) =>
+      e.message === "c.yaml: connection_settings.password: expected a string, got a mapping " +
+          "(from_env/from_file need resolveEnv: true)",
+  );
+  throws(
+    () => validateConfig({ connection_settings: { port: "${PGPORT}" } }, { file: "c.yaml" }),
+    (e: ConfigError) =>
+      e.message ===
+        "c.yaml: connection_settings.port: expected an integer from 1 to 65535, got '${PGPORT}'",
+  );
+  // Real values are still checked with the option.
+  throws(
+    () => validateConfig({ connection_settings: { port: "abc" } }, { allowUnresolved: true }),
+    /connection_settings\.port: expected an integer from 1 to 65535, got 'abc'/,
+  );
+});

@@ -18,8 +18,15 @@ export interface CliResult {
 
 const decoder = new TextDecoder();
 
-/** Runs `deno run -A cli.ts ...args` in `cwd`. */
-export async function cli(args: string[], cwd: string): Promise<CliResult> {
+/**
+ * Runs `deno run -A cli.ts ...args` in `cwd`; with `deadlineMs` the process
+ * is killed when it runs longer (a test of input that must never block).
+ */
+export async function cli(
+  args: string[],
+  cwd: string,
+  options: { deadlineMs?: number } = {},
+): Promise<CliResult> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", join(REPO_DIR, "cli.ts"), ...args],
     cwd,
@@ -27,6 +34,7 @@ export async function cli(args: string[], cwd: string): Promise<CliResult> {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    signal: options.deadlineMs ? AbortSignal.timeout(options.deadlineMs) : undefined,
   }).output();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }

@@ -1,7 +1,12 @@
 // Encoding detection and the first-run settings for every reference input.
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
-import { detectEncoding, utf8MultibyteCount } from "../../src/transfer/detect_encoding.ts";
+import {
+  detectEncoding,
+  looksLikeUtf8,
+  utf8Census,
+  utf8MultibyteCount,
+} from "../../src/transfer/detect_encoding.ts";
 import { detectImportSettings } from "../../src/transfer/detect_settings.ts";
 import { formatImportSettings } from "../../src/transfer/settings.ts";
 import { FIXTURES } from "./_helpers.ts";
@@ -103,4 +108,62 @@ Deno.test("first run on every reference input: settings files equal the captured
     }
   }
   deepStrictEqual(differences.sort(), [...HAND_EDITED].sort());
+});
+
+Deno.test("UTF-8 with a few invalid bytes is still utf-8, with a line naming the first bad line", () => {
+  const sample = new Uint8Array([
+    ...enc.encode("id,name\n1,café\n2,crème brûlée\r\n3,caf"),
+    0xe9,
+    ...enc.encode("\n4,naïve\n"),
+  ]);
+  deepStrictEqual(detectEncoding(sample, false), {
+    encoding: "utf-8",
+    lines: [
+      "Detected encoding: utf-8 with confidence: 0.8075520833333334",
+      "The file is UTF-8 except for 1 invalid byte (the first on line 4): the import will " +
+      "stop at that line; fix the bytes, or set the right encoding in the settings file.",
+    ],
+  });
+  // Cut by the 64 KiB sample: said so.
+  const long = detectEncoding(sample, true).lines[1];
+  strictEqual(long.includes(`in its first ${sample.length} bytes (the first on line 4)`), true);
+});
+
+Deno.test("utf8Census counts valid sequences and stray bytes; ties go to UTF-8", () => {
+  deepStrictEqual(utf8Census(enc.encode("a,é,€,😀"), false), {
+    valid: 3,
+    invalid: 0,
+    firstInvalid: -1,
+  });
+  deepStrictEqual(utf8Census(new Uint8Array([0x61, 0xe9, 0x62, 0xc3, 0xa9]), false), {
+    valid: 1,
+    invalid: 1,
+    firstInvalid: 1,
+  });
+  // A lone continuation byte, an overlong form, a surrogate: each byte counts once.
+  deepStrictEqual(utf8Census(new Uint8Array([0x80, 0xc0, 0x80, 0xed, 0xa0, 0x80]), false), {
+    valid: 0,
+    invalid: 6,
+    firstInvalid: 0,
+  });
+  strictEqual(looksLikeUtf8({ valid: 1, invalid: 1, firstInvalid: 0 }), true);
+  strictEqual(looksLikeUtf8({ valid: 3, invalid: 4, firstInvalid: 0 }), false);
+  strictEqual(looksLikeUtf8({ valid: 0, invalid: 0, firstInvalid: -1 }), false);
+});
+
+Deno.test("mostly legacy bytes with one accidental UTF-8 pair stay legacy", () => {
+  // "Ã©" in Latin-1 is a valid UTF-8 pair; the other accents are not.
+  const latin1 = new Uint8Array([
+    ...enc.encode("id,name\n1,"),
+    0xc3,
+    0xa9,
+    ...enc.encode(",Jos"),
+    0xe9,
+    ...enc.encode(",M"),
+    0xfc,
+    ...enc.encode("ller,"),
+    0xe0,
+    0x0a,
+  ]);
+  strictEqual(detectEncoding(latin1, false).encoding, "ISO-8859-1");
 });

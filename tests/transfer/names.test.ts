@@ -1,6 +1,7 @@
 // File names, table names and column names.
 import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
 import {
+  checkTableName,
   defaultExportFile,
   pyPathStr,
   splitTableName,
@@ -93,4 +94,21 @@ Deno.test("the column structure line of pgmonkey (Python)", () => {
   deepStrictEqual(columnStructure("Col A,Col-B,,c\n1,2,3,4\n5,6\n\n,,,\n7,8\n", ","), [4, 4, 2]);
   deepStrictEqual(columnStructure("id,name\n", ","), [2]);
   deepStrictEqual(columnStructure("", ","), []);
+});
+
+Deno.test("checkTableName: names PostgreSQL would cut or cannot hold are refused", () => {
+  deepStrictEqual(checkTableName("s.t"), { schema: "s", table: "t" });
+  deepStrictEqual(checkTableName("é".repeat(31)), { schema: "public", table: "é".repeat(31) });
+  const refused = (name: string, message: RegExp) =>
+    throws(
+      () => checkTableName(name),
+      (e) => e instanceof TransferError && message.test(e.message),
+    );
+  refused("", /^invalid table name ''$/);
+  refused("s.", /^invalid table name 's\.'$/);
+  refused("a\0b", /^invalid table name 'a\\x00b'$/);
+  refused("é".repeat(32), /the table name is 64 bytes, PostgreSQL's limit is 63/);
+  refused(`${"s".repeat(64)}.t`, /the schema name is 64 bytes/);
+  // A very long name is shortened in the message.
+  refused("x".repeat(5000), /^invalid table name 'x{77}\.\.\.': the table name is 5000 bytes/);
 });
