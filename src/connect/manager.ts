@@ -5,14 +5,12 @@
  * @module
  */
 import process from "node:process";
-import { readFileSync } from "node:fs";
 import { pyJsonDumps, sha256Hex } from "../config/hash.ts";
 import {
   applyLoadOptions,
-  decodeConfigText,
   loadConfigFromObject,
   parseConfigText,
-  readConfigText,
+  readConfigTextSync,
 } from "../config/load.ts";
 import { resolveConnectionType, validateConfig } from "../config/validate.ts";
 import type { ConnectionType, LoadOptions, RawConfig } from "../config/types.ts";
@@ -105,7 +103,7 @@ export class PGConnectionManager {
     type?: ConnectionType | string,
     options: GetConnectionOptions = {},
   ): Promise<PGConnection> {
-    const text = this.#readQuick(path) ?? await readConfigText(path);
+    const text = readConfigTextSync(path);
     let parsed = this.#parsed.get(path);
     if (parsed === undefined || parsed.text !== text) {
       parsed = { text, value: parseConfigText(text, path) };
@@ -171,19 +169,6 @@ export class PGConnectionManager {
       return () => process.off(signal, handler);
     });
     return () => handlers.forEach((off) => off());
-  }
-
-  /**
-   * The file's text read synchronously (a config file is small), or
-   * `undefined` on any problem: `readConfigText` then reports it with its
-   * exact messages.
-   */
-  #readQuick(path: string): string | undefined {
-    try {
-      return decodeConfigText(readFileSync(path), path);
-    } catch {
-      return undefined;
-    }
   }
 
   async #digest(raw: unknown): Promise<string> {

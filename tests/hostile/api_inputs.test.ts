@@ -143,3 +143,31 @@ Deno.test("control: a valid config does reach the listener (so the zero above me
     server.close();
   }
 });
+
+Deno.test("getDatabaseConnection on a FIFO, a directory or /dev/zero: one line at once, nothing read", async () => {
+  const dir = await Deno.makeTempDir();
+  const fifo = `${dir}/config.fifo`;
+  const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  ok(made.success, "mkfifo");
+  const manager = new PGConnectionManager();
+  try {
+    for (
+      const [path, what] of [[fifo, /named pipe \(FIFO\)/], [dir, /is a directory/], [
+        "/dev/zero",
+        /expected a regular file|character device/,
+      ]] as const
+    ) {
+      const started = performance.now();
+      await rejects(manager.getDatabaseConnection(path), (e: Error) => {
+        ok(e instanceof ConfigError, String(e));
+        ok(what.test(e.message), e.message);
+        ok(!e.message.includes("\n"));
+        return true;
+      });
+      ok((performance.now() - started) / 1000 < 3, "no blocking read");
+    }
+  } finally {
+    await manager.clearCache();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

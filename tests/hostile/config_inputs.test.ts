@@ -4,8 +4,8 @@
 // nothing on the real test server. Big and special files (a 2 MiB file, a
 // FIFO, /dev/zero, 5000-byte hosts…) are made at run time.
 //
-// Still to come with the src/connect rewrite (issue 15): the `max_waiting`
-// rejection row ("after 0 sec", not counted in stats().timeouts).
+// The `max_waiting` row (its message and its count in stats().timeouts) is
+// tests/connect/pool_behaviour.test.ts, against a live pool.
 import { ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { CONFIG_NOT_AVAILABLE } from "../../src/server/recommend.ts";
