@@ -14,6 +14,7 @@
  * @module
  */
 import type { TlsPlan } from "./tls.ts";
+import type { SslNegotiation, TargetSessionAttrs } from "../config/types.ts";
 import { type Conn, type ConnSettings, startConn } from "./conn.ts";
 import {
   Deadline,
@@ -26,25 +27,6 @@ import {
   unixSocketPath,
 } from "./transport/negotiate.ts";
 import { firstLine, TransportError } from "./transport/errors.ts";
-
-/** libpq's `target_session_attrs`. */
-export type TargetSessionAttrs =
-  | "any"
-  | "read-write"
-  | "read-only"
-  | "primary"
-  | "standby"
-  | "prefer-standby";
-
-/** Every value of {@link TargetSessionAttrs}. */
-export const TARGET_SESSION_ATTRS: readonly TargetSessionAttrs[] = [
-  "any",
-  "read-write",
-  "read-only",
-  "primary",
-  "standby",
-  "prefer-standby",
-];
 
 /** Where and how to connect. */
 export interface ConnectPlan {
@@ -60,11 +42,18 @@ export interface ConnectPlan {
   targetSessionAttrs: TargetSessionAttrs;
   /** Try the hosts in random order (libpq's `load_balance_hosts=random`). */
   loadBalanceHosts: boolean;
+  /** `direct`: TLS from the first byte (PostgreSQL 17+, ALPN `postgresql`), no SSLRequest. */
+  sslnegotiation?: SslNegotiation;
 }
 
 /** The TLS attempts libpq makes for a plan, in order. */
-export function tlsChoices(plan: TlsPlan, endpoint: Endpoint): TlsChoice[] {
+export function tlsChoices(
+  plan: TlsPlan,
+  endpoint: Endpoint,
+  negotiation: SslNegotiation = "postgres",
+): TlsChoice[] {
   if (unixSocketPath(endpoint) !== undefined) return ["plain"];
+  if (negotiation === "direct" && plan.negotiation !== "disable") return ["direct"];
   switch (plan.negotiation) {
     case "disable":
       return ["plain"];
@@ -197,7 +186,7 @@ async function attemptAddress(
   address: string | undefined,
   attrs: TargetSessionAttrs,
 ): Promise<Outcome> {
-  const choices = tlsChoices(plan.tls, endpoint);
+  const choices = tlsChoices(plan.tls, endpoint, plan.sslnegotiation);
   let last: unknown;
   for (let i = 0; i < choices.length; i++) {
     const choice = choices[i];

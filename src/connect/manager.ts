@@ -206,7 +206,7 @@ export class PGConnectionManager {
     }
     const entry: Entry = {
       type,
-      handle: openConnection(config, type, { postgres: options.postgres }),
+      handle: openConnection(config, type, { postgres: options.postgres, file }),
     };
     this.#cache.set(key, entry);
     try {

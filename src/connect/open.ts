@@ -6,8 +6,6 @@
  *
  * @module
  */
-import process from "node:process";
-import { userInfo } from "node:os";
 import type { ConnectionType, PgMonkeyConfig } from "../config/types.ts";
 import { ConfigError, ConnectionError, type ConnectionTarget } from "../errors.ts";
 import { emitWarning } from "../config/warn.ts";
@@ -15,13 +13,20 @@ import { PGConnection } from "./handle.ts";
 import {
   checkPassthrough,
   connectionOptions,
-  connectTimeoutSeconds,
-  defaultHost,
-  endpointsOf,
-  keepAliveSeconds,
+  DEFAULT_CONNECT_TIMEOUT,
   planConnection,
   type PostgresPassthrough,
 } from "./options.ts";
+import {
+  type LibpqEnvironment,
+  passwordFor,
+  type ResolvedTarget,
+  resolveTarget,
+  settingsFor,
+  systemLibpqEnvironment,
+  type TargetHost,
+} from "../libpq/mod.ts";
+import type { Endpoint } from "./transport/negotiate.ts";
 import { planTls } from "./tls.ts";
 import { Pool } from "./pool.ts";
 import type { ConnSettings } from "./conn.ts";
@@ -35,23 +40,28 @@ import { TrackedSocket } from "./transport/tracked_socket.ts";
 export interface OpenOptions {
   /** postgres.js options passed through to every connection (see `PASSTHROUGH_POSTGRES_OPTIONS`). */
   postgres?: PostgresPassthrough;
+  /** The config file, for messages. */
+  file?: string;
+  /** libpq's environment (PG* variables, files, OS user); default: this process's. */
+  environment?: LibpqEnvironment;
 }
 
-/** libpq's default role name: `PGUSER`, else the OS user. */
-export function defaultUser(): string {
-  const env = process.env.PGUSER;
-  if (env) return env;
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? process.env.LOGNAME ?? "postgres";
-  }
+/** Where a connection goes, for messages: the first host of the resolved target. */
+export function connectionTarget(target: ResolvedTarget): ConnectionTarget {
+  const h = target.hosts[0];
+  return {
+    host: h ? (h.kind === "unix" ? h.host : h.host || h.address) : "localhost",
+    port: h?.port ?? 5432,
+    user: target.user,
+    dbname: target.dbname,
+  };
 }
 
-/** Where a connection goes, for messages. */
-export function connectionTarget(config: PgMonkeyConfig): ConnectionTarget {
-  const s = config.connection_settings;
-  return { host: defaultHost(s), port: s.port ?? 5432, user: s.user, dbname: s.dbname };
+/** The transport's view of a libpq host. */
+export function endpointOf(h: TargetHost): Endpoint {
+  const e: Endpoint = { host: h.host !== "" ? h.host : h.address, port: h.port };
+  if (h.hostaddr !== undefined) e.hostaddr = h.hostaddr;
+  return e;
 }
 
 /** Text of an error, with every occurrence of `secrets` masked. */
@@ -113,42 +123,66 @@ export async function openConnection(
 ): Promise<PGConnection> {
   checkPassthrough(options.postgres as Record<string, unknown> | undefined);
   const plan = planConnection(config, type);
-  const target = connectionTarget(config);
-  const settings = plan.settings;
-  const password = settings.password;
+  const environment = options.environment ?? await systemLibpqEnvironment();
+  const warned = new Set<string>();
+  const libpq: LibpqEnvironment = {
+    ...environment,
+    // libpq warns on every connection; once per handle is enough.
+    warn: (m) => warned.has(m) ? undefined : (warned.add(m), environment.warn(m)),
+  };
+  const target = await resolveTarget(plan.settings, libpq, { file: options.file });
+  const where = connectionTarget(target);
+  const secrets = new Set<string>(target.password ? [target.password] : []);
   const fail = (e: unknown) => {
     if (e instanceof ConfigError || e instanceof ConnectionError) return e;
     const code = (e as { code?: string })?.code;
     return new ConnectionError(
-      scrub(describeConnectError(e, plan.sessionSection), [password]),
-      target,
+      scrub(describeConnectError(e, plan.sessionSection), [...secrets]),
+      where,
       { cause: e, code },
     );
   };
+  const tcp = target.hosts.find((h) => h.kind === "tcp") ?? target.hosts[0];
   let tls;
   try {
-    tls = await planTls(settings);
+    tls = await planTls(settingsFor(target, tcp));
   } catch (e) {
     throw fail(e);
   }
+  const hostOf = new Map<Endpoint, TargetHost>();
+  const endpoints = target.hosts.map((h) => {
+    const e = endpointOf(h);
+    hostOf.set(e, h);
+    return e;
+  });
   const connect: ConnectPlan = {
-    endpoints: endpointsOf(settings),
+    endpoints,
     tls,
-    connectTimeout: connectTimeoutSeconds(settings),
-    keepAlive: keepAliveSeconds(settings),
-    targetSessionAttrs: "any",
-    loadBalanceHosts: false,
+    connectTimeout: target.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT,
+    keepAlive: target.keepalives ? target.keepalives_idle ?? 60 : null,
+    targetSessionAttrs: target.target_session_attrs,
+    loadBalanceHosts: target.load_balance_hosts === "random",
+    sslnegotiation: target.sslnegotiation,
   };
-  const user = settings.user ?? defaultUser();
-  const input = {
-    user,
-    database: settings.dbname ?? user,
-    pass: () => password ?? "",
+  const startup: Record<string, string> = { ...target.envSettings };
+  if (target.options !== undefined) startup.options = target.options;
+  const input = (endpoint: Endpoint) => ({
+    user: target.user,
+    database: target.dbname,
+    applicationName: target.application_name,
+    startup,
+    // The password is looked up when a connection logs in (per host, from .pgpass if need be).
+    pass: async () => {
+      const host = hostOf.get(endpoint);
+      const found = host ? await passwordFor(target, host, libpq) : {};
+      if (found.password) secrets.add(found.password);
+      return found.password ?? "";
+    },
     passthrough: options.postgres,
     onnotice: defaultNotice,
-  };
+  });
   const connSettings: ConnSettings = {
-    instanceOptions: (endpoint) => connectionOptions(plan, endpoint, input),
+    instanceOptions: (endpoint) => connectionOptions(plan, endpoint, input(endpoint)),
     registry: new TypeRegistry(options.postgres?.fetch_types !== false),
     typeOptions: {
       types: options.postgres?.types,
@@ -180,7 +214,7 @@ export async function openConnection(
         (e) => failedSocket(fail(e), connect.endpoints[0]),
       ),
   });
-  const label = `${user}@${target.host}:${target.port}/${settings.dbname ?? user}`;
+  const label = `${target.user}@${where.host}:${where.port}/${target.dbname}`;
   const handle = new PGConnection({
     plan,
     pool,

@@ -275,6 +275,10 @@ export interface ConnectionOptionsInput {
   database: string;
   /** The password, or a function returning it when a connection logs in. */
   pass: string | (() => string | Promise<string>);
+  /** `application_name` to send (libpq's resolution applied; none when undefined). */
+  applicationName?: string;
+  /** Further startup parameters from libpq's environment (`options`, `TimeZone`, `DateStyle`, `geqo`). */
+  startup?: Record<string, string>;
   /** postgres.js options passed through by the caller. */
   passthrough?: PostgresPassthrough;
   /** Where NOTICEs go when the caller did not set `onnotice`. */
@@ -312,7 +316,8 @@ export function connectionOptions(
 ): Record<string, unknown> {
   const p = input.passthrough ?? {};
   const connection: Record<string, unknown> = {
-    application_name: plan.settings.application_name ?? "",
+    application_name: input.applicationName ?? plan.settings.application_name ?? "",
+    ...input.startup,
   };
   for (const [name, value] of Object.entries(plan.session)) connection[name] = value;
   Object.assign(connection, p.connection ?? {});

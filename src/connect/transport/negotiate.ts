@@ -36,7 +36,9 @@ export type TlsChoice =
   /** SSLRequest; TLS or fail. */
   | "tls"
   /** SSLRequest; TLS if the server says `S`, plaintext on the same socket if it says `N`. */
-  | "tls-or-plain";
+  | "tls-or-plain"
+  /** TLS from the first byte, ALPN `postgresql` (PostgreSQL 17+, libpq's `sslnegotiation=direct`). */
+  | "direct";
 
 /** A socket ready for the startup message. */
 export interface Negotiated {
@@ -176,6 +178,14 @@ export async function negotiate(
   const path = unixSocketPath(endpoint);
   const raw = await tcp(endpoint, address, path, opts, where);
   if (path !== undefined || opts.choice === "plain") return { socket: raw, tls: false, where };
+  if (opts.choice === "direct") {
+    try {
+      const t = await upgrade(raw, endpoint.host, opts, where, ["postgresql"]);
+      return { socket: t, tls: true, tlsProtocol: t.getProtocol?.() ?? undefined, where };
+    } catch (e) {
+      throw opts.deadline.expired ?? e;
+    }
+  }
   let accepted: boolean;
   try {
     accepted = await sslRequest(raw, where);
@@ -278,11 +288,16 @@ function upgrade(
   host: string,
   opts: NegotiateOptions,
   where: string,
+  alpn?: string[],
 ): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     let t: tls.TLSSocket;
     try {
-      t = tls.connect({ socket: raw, ...tlsConnectOptions(opts.plan, host) });
+      t = tls.connect({
+        socket: raw,
+        ...tlsConnectOptions(opts.plan, host),
+        ...(alpn ? { ALPNProtocols: alpn } : {}),
+      });
     } catch (e) {
       raw.destroy();
       reject(tlsError(e, opts.plan, host, where));
