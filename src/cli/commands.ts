@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { CONNECTION_TYPES } from "../config/mod.ts";
+import { CONNECTION_TYPES, type WarningHandler } from "../../mod.ts";
 import type { CommandSpec, OptionSpec, ParsedArgs } from "./args.ts";
 import type { Output, Secrets } from "./output.ts";
 
@@ -23,6 +23,8 @@ export interface CommandContext {
   readonly io: Output;
   /** Secrets seen so far; every error text is redacted with them. */
   readonly secrets: Secrets;
+  /** Where config warnings go (stderr, redacted, `pgmonkey: warning: ` prefix). */
+  readonly onWarning: WarningHandler;
 }
 
 /** Runs one command; resolves to its exit status. Expected failures may also throw. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { resolveConnectionType } from "../config/mod.ts";
+import { resolveConnectionType } from "../../internal.ts";
 import {
   type CodegenLibrary,
   CONFIG_DETECTED_LINE,
@@ -28,10 +28,7 @@ import { CliError } from "./output.ts";
  */
 export async function runPgconfigGenerate(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const path = args.string("filepath")!;
-  const { config } = await loadConfigForCli(path, {
-    resolveEnv: args.flag("resolve-env"),
-    allowSensitiveDefaults: args.flag("allow-sensitive-defaults"),
-  }, ctx.secrets);
+  const config = (await loadConfigForCli(path, args, ctx)).resolved;
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw new CliError(
       `${path}: expected a mapping of config sections (the file is empty or not a mapping)`,

@@ -7,8 +7,8 @@
  */
 import { stat } from "node:fs/promises";
 import process from "node:process";
-import { PGConnectionManager } from "../connect/manager.ts";
-import type { PGConnection } from "../connect/handle.ts";
+import { type PGConnection, PGConnectionManager } from "../../mod.ts";
+import { connectLoaded } from "../../internal.ts";
 import { runImport, TransferError } from "../transfer/mod.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { CommandContext } from "./commands.ts";
@@ -42,19 +42,15 @@ export function connector(
   operation: "import" | "export",
 ): () => Promise<PGConnection> {
   return async () => {
-    const options = {
-      resolveEnv: args.flag("resolve-env"),
-      allowSensitiveDefaults: args.flag("allow-sensitive-defaults"),
-    };
-    const { config } = await loadConfigForCli(path, options, ctx.secrets);
-    const type = (config as { connection_type?: unknown } | null)?.connection_type;
+    const loaded = await loadConfigForCli(path, args, ctx);
+    const type = (loaded.resolved as { connection_type?: unknown } | null)?.connection_type;
     if (type === "async" || type === "async_pool") {
       ctx.io.stdout(`Detected connection type: ${type}.\n`);
       ctx.io.stdout(
         `For ${operation} operations, switching to 'normal' connection for better performance.\n`,
       );
     }
-    return await manager.getDatabaseConnection(path, "normal", options);
+    return await connectLoaded(manager, loaded, "normal");
   };
 }
 
@@ -76,7 +72,7 @@ export function asCliError(e: unknown): unknown {
 export async function runPgimport(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const importFile = args.string("import_file")!;
   const connconfig = args.string("connconfig")!;
-  const manager = new PGConnectionManager();
+  const manager = new PGConnectionManager({ onWarning: ctx.onWarning });
   try {
     await requireFile(importFile, "Import file");
     await requireFile(connconfig, "Connection config file");

@@ -19,8 +19,8 @@ import {
   type PgSettingRow,
   type QueryFailure,
 } from "../server/audit.ts";
-import { PGConnectionManager } from "../connect/manager.ts";
-import type { PGConnection } from "../connect/handle.ts";
+import { type PGConnection, PGConnectionManager } from "../../mod.ts";
+import { connectLoaded, type LoadedConfig } from "../../internal.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { CommandContext } from "./commands.ts";
 import { loadConfigForCli } from "./config_file.ts";
@@ -49,19 +49,15 @@ function failure(e: unknown, secrets: Secrets): QueryFailure {
  * status 0, as the report says what is missing).
  */
 async function audit(
-  path: string,
+  loaded: LoadedConfig,
   rec: ServerRecommendations,
-  args: ParsedArgs,
   ctx: CommandContext,
 ): Promise<number> {
-  const manager = new PGConnectionManager();
+  const manager = new PGConnectionManager({ onWarning: ctx.onWarning });
   try {
     let db: PGConnection;
     try {
-      db = await manager.getDatabaseConnection(path, "normal", {
-        resolveEnv: args.flag("resolve-env"),
-        allowSensitiveDefaults: args.flag("allow-sensitive-defaults"),
-      });
+      db = await connectLoaded(manager, loaded, "normal");
     } catch (e) {
       ctx.io.stdout(formatAuditConnectFailure(ctx.secrets.redact(describeError(e)), rec));
       return 1;
@@ -100,18 +96,15 @@ async function audit(
  */
 export async function runPgserverconfig(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const path = args.string("filepath")!;
-  let config: unknown;
+  let loaded: LoadedConfig;
   try {
-    ({ config } = await loadConfigForCli(path, {
-      resolveEnv: args.flag("resolve-env"),
-      allowSensitiveDefaults: args.flag("allow-sensitive-defaults"),
-    }, ctx.secrets));
+    loaded = await loadConfigForCli(path, args, ctx);
   } catch (e) {
     const status = reportError(ctx.io, "pgmonkey: error: ", e, ctx.secrets);
     ctx.io.stdout(`${CONFIG_NOT_AVAILABLE}\n`);
     return status;
   }
-  const rec = recommend(config);
+  const rec = recommend(loaded.resolved);
   if (rec === null) {
     ctx.io.stderr(`pgmonkey: error: ${path}: the file holds no configuration\n`);
     ctx.io.stdout(formatRecommendations(null));
@@ -121,5 +114,5 @@ export async function runPgserverconfig(args: ParsedArgs, ctx: CommandContext): 
     ctx.io.stdout(formatRecommendations(rec));
     return 0;
   }
-  return await audit(path, rec, args, ctx);
+  return await audit(loaded, rec, ctx);
 }

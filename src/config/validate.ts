@@ -28,7 +28,7 @@ import {
 import { isSensitiveKey } from "./sensitive.ts";
 import { pyNumberStr, pyRepr, pyStr } from "./pystr.ts";
 import { defineEntry, describeType, isMapping, type Mapping, pyTruthy } from "./values.ts";
-import { emitWarning } from "./warn.ts";
+import { printWarning, type WarningHandler } from "./warn.ts";
 
 /**
  * Keys `pool_settings` / `async_pool_settings` may hold, in the order warnings list them.
@@ -71,11 +71,14 @@ export interface ValidateOptions {
    * (as upstream: `connection_type or config.get('connection_type', 'normal')`).
    */
   connectionType?: string | null;
+  /** Receives the warnings about unknown keys (default: printed to stderr). */
+  onWarning?: WarningHandler;
 }
 
-/** Where errors are reported: the file and the section being validated. */
+/** Where errors are reported (the file), and where warnings go. */
 interface Where {
   file?: string;
+  warn: WarningHandler;
 }
 
 const MAX_SHOWN = 60;
@@ -206,7 +209,7 @@ function validateConnectionSettings(where: Where, raw: Mapping): ConnectionSetti
   const section = "connection_settings";
   const unknown = Object.keys(raw).filter((k) => !CONNECTION_SETTING_KEYS.includes(k));
   if (unknown.length > 0) {
-    emitWarning(
+    where.warn(
       `Unknown connection settings ignored: ${pySorted(unknown).join(", ")}. Valid keys: ${
         CONNECTION_SETTING_KEYS.join(", ")
       }`,
@@ -280,7 +283,7 @@ function validatePoolSettings(where: Where, section: string, raw: unknown): Pool
   if (!isMapping(raw)) expected(where, section, "a mapping of pool settings", raw);
   const unknown = Object.keys(raw).filter((k) => !POOL_SETTING_KEYS.includes(k));
   if (unknown.length > 0) {
-    emitWarning(
+    where.warn(
       `Unknown pool settings ignored in ${section}: ${pySorted(unknown).join(", ")}. Valid keys: ${
         POOL_SETTING_KEYS.join(", ")
       }`,
@@ -363,7 +366,7 @@ export function resolveConnectionType(
 /**
  * Checks a parsed config and returns it typed, with every section present.
  * Unknown `connection_settings` keys and unknown pool keys are dropped with
- * one warning each (upstream's texts) through the config warning handler;
+ * one warning each (upstream's texts) given to `options.onWarning`;
  * other unknown top-level keys are ignored silently, as upstream. Throws
  * `ConfigError` (one line, never containing a secret) for anything invalid,
  * e.g. `config.yaml: connection_settings.port: expected an integer from 1 to 65535, got 'abc'`
@@ -388,14 +391,16 @@ export function resolveConnectionType(
  * ```
  */
 export function validateConfig(raw: unknown, options: ValidateOptions = {}): PgMonkeyConfig {
-  const where: Where = { file: options.file };
+  const where: Where = { file: options.file, warn: options.onWarning ?? printWarning };
   if (raw === null || raw === undefined) {
-    throw new ConfigError("config is empty; expected a mapping with connection_settings", where);
+    throw new ConfigError("config is empty; expected a mapping with connection_settings", {
+      file: where.file,
+    });
   }
   if (!isMapping(raw)) {
     throw new ConfigError(
       `expected a mapping with connection_settings at the top level, got ${describeType(raw)}`,
-      where,
+      { file: where.file },
     );
   }
   const connectionType = resolveConnectionType(options.connectionType, raw, where.file);
