@@ -14,6 +14,7 @@
  * @module
  */
 import { CONNECTION_TYPES, type WarningHandler } from "../../mod.ts";
+import { CODEGEN_RUNTIMES, currentRuntime } from "../codegen/generate.ts";
 import type { CommandSpec, OptionSpec, ParsedArgs } from "./args.ts";
 import type { Output, Secrets } from "./output.ts";
 
@@ -108,8 +109,10 @@ export const PGCONFIG_GENERATE_CODE: CommandSpec = {
   prog: "pgmonkey pgconfig generate-code",
   name: "generate-code",
   summary: "Generate TypeScript code to connect using a configuration file.",
-  description: "Prints a complete Deno program that connects with the configuration file and " +
-    "prints the server version.",
+  description: "Prints a complete TypeScript program (for Deno or Node) that connects with the " +
+    "configuration file and prints the server version. The program goes to stdout and the two " +
+    "header lines to stderr, so 'pgmonkey pgconfig generate-code ... > app.ts' saves a program " +
+    "that runs as it is.",
   options: [
     filepath("Path to the configuration file you want to use."),
     connectionType(
@@ -126,11 +129,24 @@ export const PGCONFIG_GENERATE_CODE: CommandSpec = {
         'accepted as an alias of "postgres", for pgmonkey (Python) users.',
     },
     {
-      ...RESOLVE_ENV,
-      help: RESOLVE_ENV.help + " Used to read connection_type; the generated program reads the " +
-        "file itself.",
+      name: "runtime",
+      kind: "string",
+      choices: CODEGEN_RUNTIMES,
+      default: currentRuntime(),
+      help: 'Runtime of the generated program: "deno" (jsr:/npm: imports, Deno APIs) or "node" ' +
+        "(npm packages pgmonkey-deno, postgres and yaml; node: built-ins). Default: the runtime " +
+        "this CLI runs on.",
     },
-    ALLOW_SENSITIVE_DEFAULTS,
+    {
+      ...RESOLVE_ENV,
+      help: RESOLVE_ENV.help + " Also used to read connection_type. The generated program then " +
+        "resolves them at run time (pgmonkey: resolveEnv: true; postgres: the same rules); " +
+        "without it, a postgres program refuses a setting that holds one.",
+    },
+    {
+      ...ALLOW_SENSITIVE_DEFAULTS,
+      help: ALLOW_SENSITIVE_DEFAULTS.help + " Also passed on to the generated program.",
+    },
   ],
   epilog: [EXIT_STATUS],
 };

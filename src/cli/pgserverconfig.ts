@@ -28,12 +28,16 @@ import { describeError, reportError, type Secrets } from "./output.ts";
 
 /** Runs one query in its own read-only transaction on one borrowed connection. */
 async function readOnlyQuery<T>(db: PGConnection, query: string): Promise<T[]> {
-  await using conn = await db.acquire();
-  await conn.sql.unsafe("BEGIN TRANSACTION READ ONLY");
+  const conn = await db.acquire();
   try {
-    return [...await conn.sql.unsafe(query)] as T[];
+    await conn.sql.unsafe("BEGIN TRANSACTION READ ONLY");
+    try {
+      return [...await conn.sql.unsafe(query)] as T[];
+    } finally {
+      await conn.sql.unsafe("ROLLBACK");
+    }
   } finally {
-    await conn.sql.unsafe("ROLLBACK");
+    conn.release();
   }
 }
 
