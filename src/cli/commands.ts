@@ -171,23 +171,27 @@ export const PGSERVERCONFIG: CommandSpec = {
   description: "Prints the pg_hba.conf and postgresql.conf entries the configuration file " +
     "needs on the server. With --audit, connects (connection type normal, read-only) and " +
     "compares them with the server's current settings; if the server cannot be reached it " +
-    "prints the recommendations only and exits 1.",
+    "says so on stderr, prints the recommendations only and exits 1.",
   options: [
-    {
-      name: "filepath",
-      kind: "string",
-      required: true,
-      help: "Path to the config you want settings generated.",
-    },
+    filepath("Path to the config you want settings generated."),
     {
       name: "audit",
       kind: "boolean",
       help: "Connect to the server and compare current settings against recommendations.",
     },
+    {
+      name: "strict",
+      kind: "boolean",
+      help: "With --audit: exit 1 when a setting's status is MISMATCH (or the server settings " +
+        "cannot be read). Without it the audit exits 0 whatever the statuses.",
+    },
     RESOLVE_ENV,
     ALLOW_SENSITIVE_DEFAULTS,
   ],
-  epilog: [EXIT_STATUS],
+  epilog: [
+    "Exit status: 0 ok, 1 failure (connection, file, validation; with --audit --strict also a " +
+    "MISMATCH), 2 usage error.",
+  ],
 };
 
 /** `pgmonkey pgimport`. */

@@ -11,8 +11,8 @@ import {
   type ServerRecommendations,
 } from "../server/recommend.ts";
 import {
+  auditMismatches,
   formatAudit,
-  formatAuditConnectFailure,
   type HbaFileRuleRow,
   PG_HBA_FILE_RULES_SQL,
   PG_SETTINGS_SQL,
@@ -21,8 +21,8 @@ import {
 } from "../server/audit.ts";
 import { type PGConnection, PGConnectionManager } from "../../mod.ts";
 import { connectLoaded, type LoadedConfig } from "../../internal.ts";
-import type { ParsedArgs } from "./args.ts";
-import type { CommandContext } from "./commands.ts";
+import { type ParsedArgs, usageError } from "./args.ts";
+import { type CommandContext, PGSERVERCONFIG } from "./commands.ts";
 import { loadConfigForCli } from "./config_file.ts";
 import { describeError, reportError, type Secrets } from "./output.ts";
 
@@ -48,13 +48,16 @@ function failure(e: unknown, secrets: Secrets): QueryFailure {
 
 /**
  * The audit part: connects with type `normal`, runs the two audit queries
- * read-only and formats the report; falls back to the recommendations when
- * the connection fails (exit status 1) or a query is not permitted (exit
- * status 0, as the report says what is missing).
+ * read-only and prints the report. When the connection fails: one line on
+ * stderr, the plain recommendations on stdout, exit status 1. A query that
+ * is not permitted is reported in the report (exit status 0). With
+ * `strict`, a setting with status MISMATCH (or settings that could not be
+ * read) gives one line on stderr and exit status 1.
  */
 async function audit(
   loaded: LoadedConfig,
   rec: ServerRecommendations,
+  strict: boolean,
   ctx: CommandContext,
 ): Promise<number> {
   const manager = new PGConnectionManager({ onWarning: ctx.onWarning });
@@ -63,7 +66,11 @@ async function audit(
     try {
       db = await connectLoaded(manager, loaded, "normal");
     } catch (e) {
-      ctx.io.stdout(formatAuditConnectFailure(ctx.secrets.redact(describeError(e)), rec));
+      ctx.io.stderr(
+        `pgmonkey: error: could not connect to the server for the audit, showing the ` +
+          `recommendations only: ${ctx.secrets.redact(describeError(e))}\n`,
+      );
+      ctx.io.stdout(formatRecommendations(rec));
       return 1;
     }
     let settings: readonly PgSettingRow[] | QueryFailure;
@@ -79,6 +86,18 @@ async function audit(
       hbaRules = null;
     }
     ctx.io.stdout(formatAudit({ recommendations: rec, settings, hbaRules }));
+    if (!strict) return 0;
+    const mismatched = auditMismatches(rec.postgresqlConf, settings);
+    if (mismatched === undefined) {
+      ctx.io.stderr("pgmonkey: audit failed (--strict): the server settings could not be read\n");
+      return 1;
+    }
+    if (mismatched.length > 0) {
+      ctx.io.stderr(
+        `pgmonkey: audit failed (--strict): MISMATCH for ${mismatched.join(", ")}\n`,
+      );
+      return 1;
+    }
     return 0;
   } finally {
     await manager.clearCache();
@@ -87,7 +106,8 @@ async function audit(
 
 /**
  * Loads the config (with our loader; interpolated with `--resolve-env`),
- * prints `formatRecommendations` — or, with `--audit`, the audit report.
+ * prints `formatRecommendations` — or, with `--audit`, the audit report
+ * (with `--strict`, exit status 1 when a setting is MISMATCH).
  * A missing, unreadable or invalid file prints the error on stderr and
  * `Configuration data is not available…` on stdout, exit status 1; so does
  * an empty config. A config the rules cannot handle (no host…) prints the
@@ -100,6 +120,9 @@ async function audit(
  */
 export async function runPgserverconfig(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const path = args.string("filepath")!;
+  if (args.flag("strict") && !args.flag("audit")) {
+    usageError(PGSERVERCONFIG, "argument --strict: only with --audit");
+  }
   let loaded: LoadedConfig;
   try {
     loaded = await loadConfigForCli(path, args, ctx);
@@ -118,5 +141,5 @@ export async function runPgserverconfig(args: ParsedArgs, ctx: CommandContext): 
     ctx.io.stdout(formatRecommendations(rec));
     return 0;
   }
-  return await audit(loaded, rec, ctx);
+  return await audit(loaded, rec, args.flag("strict"), ctx);
 }
