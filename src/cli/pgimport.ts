@@ -54,6 +54,40 @@ export function connector(
   };
 }
 
+/** The line printed when pgimport is interrupted (exit status 130). */
+export const INTERRUPTED = "pgmonkey: pgimport interrupted: nothing was imported " +
+  "(the open transaction is rolled back)\n";
+
+/**
+ * The progress line on stderr (terminals only), remembering whether a line
+ * is drawn and not yet ended, so an interruption can end it first.
+ */
+function progressOnStderr(ctx: CommandContext): { write(text: string): void; open: boolean } {
+  const progress = {
+    open: false,
+    write(text: string) {
+      ctx.io.stderr(text);
+      progress.open = !text.endsWith("\x1b[2K"); // a bare clear ends the line (Progress.done)
+    },
+  };
+  return progress;
+}
+
+/**
+ * Until the returned function is called, SIGINT ends a drawn progress line,
+ * prints {@link INTERRUPTED} and exits with status 130 (the server rolls
+ * back the transaction of the closed connection).
+ */
+function exitOnInterrupt(ctx: CommandContext, progress: { open: boolean }): () => void {
+  const handler = () => {
+    if (progress.open) ctx.io.stderr("\n");
+    ctx.io.stderr(INTERRUPTED);
+    process.exit(130);
+  };
+  process.on("SIGINT", handler);
+  return () => void process.off("SIGINT", handler);
+}
+
 /** Turns our transfer errors into the CLI's expected-error type. */
 export function asCliError(e: unknown): unknown {
   return e instanceof TransferError ? new CliError(e.message, { cause: e }) : e;
@@ -62,7 +96,9 @@ export function asCliError(e: unknown): unknown {
 /**
  * Runs pgimport. Exit status 0 when the settings file was created or the
  * data imported; 1 (one line on stderr, no stack trace) for every failure,
- * in which case nothing was imported.
+ * in which case nothing was imported; 130 when interrupted (SIGINT: the
+ * progress line is ended and one line says nothing was imported). A
+ * settings delimiter that looks wrong gets a warning on stderr.
  *
  * @example
  * ```ts ignore
@@ -73,6 +109,8 @@ export async function runPgimport(args: ParsedArgs, ctx: CommandContext): Promis
   const importFile = args.string("import_file")!;
   const connconfig = args.string("connconfig")!;
   const manager = new PGConnectionManager({ onWarning: ctx.onWarning });
+  const progress = progressOnStderr(ctx);
+  const stopWatching = exitOnInterrupt(ctx, progress);
   try {
     await requireFile(importFile, "Import file");
     await requireFile(connconfig, "Connection config file");
@@ -81,13 +119,15 @@ export async function runPgimport(args: ParsedArgs, ctx: CommandContext): Promis
       table: args.string("table")!,
       connect: connector(connconfig, args, ctx, manager, "import"),
       print: (line) => ctx.io.stdout(`${line}\n`),
-      progress: process.stderr.isTTY ? { write: (text) => ctx.io.stderr(text) } : undefined,
+      warn: (line) => ctx.io.stderr(`pgmonkey: warning: ${line}\n`),
+      progress: process.stderr.isTTY ? progress : undefined,
     });
     if (result.kind === "imported") ctx.io.stdout("Import complete.\n");
     return 0;
   } catch (e) {
     return reportError(ctx.io, FAILED, asCliError(e), ctx.secrets);
   } finally {
+    stopWatching();
     await manager.clearCache();
   }
 }
