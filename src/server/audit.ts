@@ -24,7 +24,7 @@
  * @module
  */
 
-import { formatRecommendations, PG_HBA_HEADER, type ServerRecommendations } from "./recommend.ts";
+import { PG_HBA_HEADER, type ServerRecommendations } from "./recommend.ts";
 import { pyInt } from "./pyint.ts";
 
 /** The postgresql.conf settings the audit looks up. */

@@ -8,7 +8,7 @@
  */
 export function withoutClientCert(pythonStdout: string): string {
   return pythonStdout.replace(
-    /^(\s*hostssl .*scram-sha-256)     clientcert=verify-(ca|full)$/m,
+    /^(\s*hostssl .*scram-sha-256) {5}clientcert=verify-(ca|full)$/m,
     "$1",
   );
 }
