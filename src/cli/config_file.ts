@@ -1,64 +1,85 @@
 /**
- * Reading a config file for a CLI command, collecting its secrets on the way
- * so that no error message can show them.
+ * Reading a config file for a CLI command: once, through the library's
+ * pipeline, collecting its secrets on the way so that no error message can
+ * show them.
  *
  * @example
  * ```ts ignore
  * import { loadConfigForCli } from "./config_file.ts";
- * import { Secrets } from "./output.ts";
- * const { config } = await loadConfigForCli("config.yaml", { resolveEnv: true }, new Secrets());
+ * const loaded = await loadConfigForCli("config.yaml", args, ctx);
+ * console.log(loaded.resolved);
  * ```
  *
  * @module
  */
-import { loadConfig, type LoadOptions, readConfigText } from "../config/mod.ts";
-import type { Secrets } from "./output.ts";
+import {
+  findEnvReference,
+  loadConfigFile,
+  type LoadedConfig,
+  readConfigText,
+} from "../../internal.ts";
+import type { ParsedArgs } from "./args.ts";
+import type { CommandContext } from "./commands.ts";
 
-/** What {@link loadConfigForCli} returns. */
-export interface CliConfig {
-  /** The config as written (legacy wrapper unwrapped, no interpolation). */
-  readonly raw: unknown;
-  /** The config the command works with: interpolated when `resolveEnv` is set, else `raw`. */
-  readonly config: unknown;
+/**
+ * The one-line hint printed when a config holds a reference but
+ * `--resolve-env` was not given (the reference is then used as written).
+ *
+ * @example
+ * ```ts
+ * import { resolveEnvHint } from "./config_file.ts";
+ * resolveEnvHint("pg.yaml", "connection_settings.password");
+ * ```
+ */
+export function resolveEnvHint(path: string, key: string): string {
+  return `pgmonkey: hint: ${path}: ${key} holds a \${VAR}, from_env or from_file reference, ` +
+    "used as written; pass --resolve-env to resolve it\n";
 }
 
 /**
- * Loads `path` with our loader (PyYAML semantics). The secrets of the file as
- * written are recorded first, then (with `resolveEnv`) those of the
+ * Loads `path` once (PyYAML semantics; interpolated with `--resolve-env`,
+ * defaults on sensitive keys with `--allow-sensitive-defaults`). The
+ * secrets of the file as written are recorded first, then those of the
  * interpolated config, so an interpolation or connection error can be
- * redacted. If the file does not parse, the values of its sensitive-looking
- * lines are recorded instead.
+ * redacted; if the file does not parse, the values of its sensitive-looking
+ * lines are recorded instead. Without `--resolve-env`, a config that holds
+ * a reference gets {@link resolveEnvHint} on stderr. Warnings go to the
+ * command's `onWarning`.
  *
  * @example
  * ```ts ignore
  * import { loadConfigForCli } from "./config_file.ts";
- * import { Secrets } from "./output.ts";
- * const secrets = new Secrets();
- * const { raw, config } = await loadConfigForCli("config.yaml", {}, secrets);
+ * const loaded = await loadConfigForCli("config.yaml", args, ctx);
+ * const db = await connectLoaded(manager, loaded, "normal");
  * ```
  */
 export async function loadConfigForCli(
   path: string,
-  options: LoadOptions,
-  secrets: Secrets,
-): Promise<CliConfig> {
-  let raw: unknown;
+  args: ParsedArgs,
+  ctx: CommandContext,
+): Promise<LoadedConfig> {
+  const resolveEnv = args.flag("resolve-env");
+  let loaded: LoadedConfig;
   try {
-    raw = await loadConfig(path);
+    loaded = await loadConfigFile(path, {
+      resolveEnv,
+      allowSensitiveDefaults: args.flag("allow-sensitive-defaults"),
+      onWarning: ctx.onWarning,
+    });
   } catch (e) {
     try {
-      secrets.addFromText(await readConfigText(path));
+      ctx.secrets.addFromText(await readConfigText(path));
     } catch {
       // unreadable: nothing to learn from it
     }
     throw e;
   }
-  secrets.addConfig(raw);
-  if (!options.resolveEnv) return { raw, config: raw };
-  const config = await loadConfig(path, {
-    resolveEnv: true,
-    allowSensitiveDefaults: options.allowSensitiveDefaults,
-  });
-  secrets.addConfig(config);
-  return { raw, config };
+  ctx.secrets.addConfig(loaded.raw);
+  if (!resolveEnv) {
+    const key = findEnvReference(loaded.raw);
+    if (key !== undefined) ctx.io.stderr(resolveEnvHint(path, key));
+    return loaded;
+  }
+  ctx.secrets.addConfig(loaded.resolved);
+  return loaded;
 }

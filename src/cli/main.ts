@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { setWarningHandler } from "../config/mod.ts";
 import {
   type CommandSpec,
   formatHelp,
@@ -108,10 +107,11 @@ async function dispatch(
  */
 export async function main(args: readonly string[], io: Output = processOutput): Promise<number> {
   const secrets = new Secrets();
-  const ctx: CommandContext = { io, secrets };
-  const previous = setWarningHandler((message) => {
-    io.stderr(`pgmonkey: warning: ${secrets.redact(message)}\n`);
-  });
+  const ctx: CommandContext = {
+    io,
+    secrets,
+    onWarning: (message) => io.stderr(`pgmonkey: warning: ${secrets.redact(message)}\n`),
+  };
   try {
     return await dispatch(PGMONKEY, args, ctx);
   } catch (e) {
@@ -120,7 +120,5 @@ export async function main(args: readonly string[], io: Output = processOutput):
       return 2;
     }
     return reportError(io, "pgmonkey: error: ", e, secrets);
-  } finally {
-    setWarningHandler(previous);
   }
 }

@@ -17,7 +17,7 @@
  * @module
  */
 import process from "node:process";
-import { collectSecrets, isSensitiveKey, redactText } from "../config/mod.ts";
+import { collectSecrets, isSensitiveKey, redactText } from "../../internal.ts";
 import { UsageError } from "./args.ts";
 
 /** Where the CLI writes. Both functions take text that already ends with `\n`. */

@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { CONFIG_TEMPLATE } from "../config/mod.ts";
+import { CONFIG_TEMPLATE } from "../../mod.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { CommandContext } from "./commands.ts";
 import { CliError } from "./output.ts";

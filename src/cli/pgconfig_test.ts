@@ -4,10 +4,14 @@
  *
  * @module
  */
-import { type ConnectionType, resolveConnectionType } from "../config/mod.ts";
+import {
+  type BorrowedConnection,
+  type ConnectionType,
+  type PGConnection,
+  PGConnectionManager,
+} from "../../mod.ts";
+import { connectLoaded } from "../../internal.ts";
 import { CONFIG_DETECTED_LINE } from "../codegen/generate.ts";
-import { PGConnectionManager } from "../connect/manager.ts";
-import type { BorrowedConnection, PGConnection } from "../connect/handle.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { CommandContext } from "./commands.ts";
 import { loadConfigForCli } from "./config_file.ts";
@@ -118,17 +122,13 @@ export function formatProbe(type: ConnectionType, result: ProbeResult, millis: n
  */
 export async function runPgconfigTest(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const path = args.string("filepath")!;
-  const options = {
-    resolveEnv: args.flag("resolve-env"),
-    allowSensitiveDefaults: args.flag("allow-sensitive-defaults"),
-  };
-  const manager = new PGConnectionManager();
+  const manager = new PGConnectionManager({ onWarning: ctx.onWarning });
   try {
-    const { config } = await loadConfigForCli(path, options, ctx.secrets);
+    const loaded = await loadConfigForCli(path, args, ctx);
     ctx.io.stdout(`${CONFIG_DETECTED_LINE}\n`);
-    const type = resolveConnectionType(args.string("connection-type"), config, path);
     const started = performance.now();
-    const db = await manager.getDatabaseConnection(path, type, options);
+    const db = await connectLoaded(manager, loaded, args.string("connection-type"));
+    const type = db.connectionType;
     const result = await probe(db);
     const millis = performance.now() - started;
     ctx.io.stdout(formatProbe(type, result, millis));

@@ -6,7 +6,7 @@
  * @module
  */
 import process from "node:process";
-import { PGConnectionManager } from "../connect/manager.ts";
+import { PGConnectionManager } from "../../mod.ts";
 import { runExport } from "../transfer/mod.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { CommandContext } from "./commands.ts";
@@ -25,7 +25,7 @@ import { asCliError, connector, requireFile } from "./pgimport.ts";
  */
 export async function runPgexport(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const connconfig = args.string("connconfig")!;
-  const manager = new PGConnectionManager();
+  const manager = new PGConnectionManager({ onWarning: ctx.onWarning });
   try {
     await requireFile(connconfig, "Connection config file");
     const result = await runExport({

@@ -11,31 +11,34 @@ import {
   type ServerRecommendations,
 } from "../server/recommend.ts";
 import {
+  auditMismatches,
   formatAudit,
-  formatAuditConnectFailure,
   type HbaFileRuleRow,
   PG_HBA_FILE_RULES_SQL,
   PG_SETTINGS_SQL,
   type PgSettingRow,
   type QueryFailure,
 } from "../server/audit.ts";
-import { setWarningHandler, validateConfig } from "../config/mod.ts";
-import { pyTruthy } from "../config/values.ts";
-import { PGConnectionManager } from "../connect/manager.ts";
-import type { PGConnection } from "../connect/handle.ts";
-import type { ParsedArgs } from "./args.ts";
-import type { CommandContext } from "./commands.ts";
+import { type PGConnection, PGConnectionManager } from "../../mod.ts";
+import { connectLoaded, type LoadedConfig, pyTruthy } from "../../internal.ts";
+import { validateConfig } from "../../mod.ts";
+import { type ParsedArgs, usageError } from "./args.ts";
+import { type CommandContext, PGSERVERCONFIG } from "./commands.ts";
 import { loadConfigForCli } from "./config_file.ts";
 import { describeError, reportError, type Secrets } from "./output.ts";
 
 /** Runs one query in its own read-only transaction on one borrowed connection. */
 async function readOnlyQuery<T>(db: PGConnection, query: string): Promise<T[]> {
-  await using conn = await db.acquire();
-  await conn.sql.unsafe("BEGIN TRANSACTION READ ONLY");
+  const conn = await db.acquire();
   try {
-    return [...await conn.sql.unsafe(query)] as T[];
+    await conn.sql.unsafe("BEGIN TRANSACTION READ ONLY");
+    try {
+      return [...await conn.sql.unsafe(query)] as T[];
+    } finally {
+      await conn.sql.unsafe("ROLLBACK");
+    }
   } finally {
-    await conn.sql.unsafe("ROLLBACK");
+    conn.release();
   }
 }
 
@@ -46,26 +49,29 @@ function failure(e: unknown, secrets: Secrets): QueryFailure {
 
 /**
  * The audit part: connects with type `normal`, runs the two audit queries
- * read-only and formats the report; falls back to the recommendations when
- * the connection fails (exit status 1) or a query is not permitted (exit
- * status 0, as the report says what is missing).
+ * read-only and prints the report. When the connection fails: one line on
+ * stderr, the plain recommendations on stdout, exit status 1. A query that
+ * is not permitted is reported in the report (exit status 0). With
+ * `strict`, a setting with status MISMATCH (or settings that could not be
+ * read) gives one line on stderr and exit status 1.
  */
 async function audit(
-  path: string,
+  loaded: LoadedConfig,
   rec: ServerRecommendations,
-  args: ParsedArgs,
+  strict: boolean,
   ctx: CommandContext,
 ): Promise<number> {
-  const manager = new PGConnectionManager();
+  const manager = new PGConnectionManager({ onWarning: ctx.onWarning });
   try {
     let db: PGConnection;
     try {
-      db = await manager.getDatabaseConnection(path, "normal", {
-        resolveEnv: args.flag("resolve-env"),
-        allowSensitiveDefaults: args.flag("allow-sensitive-defaults"),
-      });
+      db = await connectLoaded(manager, loaded, "normal");
     } catch (e) {
-      ctx.io.stdout(formatAuditConnectFailure(ctx.secrets.redact(describeError(e)), rec));
+      ctx.io.stderr(
+        `pgmonkey: error: could not connect to the server for the audit, showing the ` +
+          `recommendations only: ${ctx.secrets.redact(describeError(e))}\n`,
+      );
+      ctx.io.stdout(formatRecommendations(rec));
       return 1;
     }
     let settings: readonly PgSettingRow[] | QueryFailure;
@@ -81,6 +87,18 @@ async function audit(
       hbaRules = null;
     }
     ctx.io.stdout(formatAudit({ recommendations: rec, settings, hbaRules }));
+    if (!strict) return 0;
+    const mismatched = auditMismatches(rec.postgresqlConf, settings);
+    if (mismatched === undefined) {
+      ctx.io.stderr("pgmonkey: audit failed (--strict): the server settings could not be read\n");
+      return 1;
+    }
+    if (mismatched.length > 0) {
+      ctx.io.stderr(
+        `pgmonkey: audit failed (--strict): MISMATCH for ${mismatched.join(", ")}\n`,
+      );
+      return 1;
+    }
     return 0;
   } finally {
     await manager.clearCache();
@@ -94,19 +112,19 @@ async function audit(
  * the recommendations do not depend on them. With `--audit` the connection
  * validates the config again, so the warnings (unknown keys) are left to it.
  */
-function validateForServer(path: string, config: unknown, args: ParsedArgs): void {
-  const quiet = args.flag("audit") ? setWarningHandler(() => {}) : undefined;
-  try {
-    validateConfig(config, { file: path, allowUnresolved: !args.flag("resolve-env") });
-  } finally {
-    if (quiet !== undefined) setWarningHandler(quiet);
-  }
+function validateForServer(loaded: LoadedConfig, args: ParsedArgs, ctx: CommandContext): void {
+  validateConfig(loaded.resolved, {
+    file: loaded.file,
+    allowUnresolved: !args.flag("resolve-env"),
+    onWarning: args.flag("audit") ? () => {} : ctx.onWarning,
+  });
 }
 
 /**
  * Loads the config (with our loader; interpolated with `--resolve-env`),
  * validates it like `pgconfig test` does, prints `formatRecommendations` —
- * or, with `--audit`, the audit report.
+ * or, with `--audit`, the audit report (with `--strict`, exit status 1 when
+ * a setting is MISMATCH).
  * A missing, unreadable or invalid file, or a config that fails validation
  * (`min_size` above `max_size`, `port: abc`, a bad `sslmode`, `max_size`
  * above 10000…), prints the error on stderr and
@@ -121,20 +139,20 @@ function validateForServer(path: string, config: unknown, args: ParsedArgs): voi
  */
 export async function runPgserverconfig(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const path = args.string("filepath")!;
-  let config: unknown;
+  if (args.flag("strict") && !args.flag("audit")) {
+    usageError(PGSERVERCONFIG, "argument --strict: only with --audit");
+  }
+  let loaded: LoadedConfig;
   try {
-    ({ config } = await loadConfigForCli(path, {
-      resolveEnv: args.flag("resolve-env"),
-      allowSensitiveDefaults: args.flag("allow-sensitive-defaults"),
-    }, ctx.secrets));
+    loaded = await loadConfigForCli(path, args, ctx);
     // An empty config is reported below, as upstream prints it.
-    if (pyTruthy(config)) validateForServer(path, config, args);
+    if (pyTruthy(loaded.resolved)) validateForServer(loaded, args, ctx);
   } catch (e) {
     const status = reportError(ctx.io, "pgmonkey: error: ", e, ctx.secrets);
     ctx.io.stdout(`${CONFIG_NOT_AVAILABLE}\n`);
     return status;
   }
-  const rec = recommend(config);
+  const rec = recommend(loaded.resolved);
   if (rec === null) {
     ctx.io.stderr(`pgmonkey: error: ${path}: the file holds no configuration\n`);
     ctx.io.stdout(formatRecommendations(null));
@@ -144,5 +162,5 @@ export async function runPgserverconfig(args: ParsedArgs, ctx: CommandContext): 
     ctx.io.stdout(formatRecommendations(rec));
     return 0;
   }
-  return await audit(path, rec, args, ctx);
+  return await audit(loaded, rec, args.flag("strict"), ctx);
 }

@@ -63,6 +63,8 @@ export interface ResolveEnvOptions {
 
 /** `${NAME}` / `${NAME:-default}`; Python's `.` (no `\n`) is spelled `[^\n]`. */
 const ENV_PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^\n]*?))?\}/g;
+/** {@link ENV_PATTERN} without the global flag (no `lastIndex` state), for tests. */
+const ONE_ENV_REFERENCE = new RegExp(ENV_PATTERN.source);
 
 interface DenoEnvLike {
   env: { get(name: string): string | undefined };
@@ -281,4 +283,38 @@ export function resolveEnvVars(config: unknown, options: ResolveEnvOptions = {})
     env: options.env ?? getEnv,
     readFile: options.readFile ?? readSecretFile,
   });
+}
+
+/**
+ * The dotted key of the first `${VAR}`, `from_env` or `from_file` reference
+ * that {@link resolveEnvVars} would resolve (walking the config the same
+ * way), or `undefined` when there is none. The CLI uses it to hint at
+ * `--resolve-env`.
+ *
+ * @example
+ * ```ts
+ * import { findEnvReference } from "./interpolate.ts";
+ * findEnvReference({ connection_settings: { host: "db", password: { from_env: "PW" } } });
+ * // "connection_settings.password"
+ * findEnvReference({ connection_settings: { host: "$HOST" } }); // undefined
+ * ```
+ */
+export function findEnvReference(config: unknown, parent = ""): string | undefined {
+  if (!isMapping(config)) return undefined;
+  for (const [key, value] of Object.entries(config)) {
+    const path = parent ? `${parent}.${key}` : key;
+    if (isStructuredRef(value) || isReferenceText(value)) return path;
+    if (isMapping(value)) {
+      const inner = findEnvReference(value, path);
+      if (inner !== undefined) return inner;
+    } else if (Array.isArray(value)) {
+      const i = value.findIndex(isReferenceText);
+      if (i >= 0) return `${path}[${i}]`;
+    }
+  }
+  return undefined;
+}
+
+function isReferenceText(value: unknown): boolean {
+  return typeof value === "string" && value.includes("${") && ONE_ENV_REFERENCE.test(value);
 }

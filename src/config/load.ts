@@ -1,6 +1,15 @@
 /**
- * Reading config files and objects: the first arrow of
- * file → raw config → interpolated config → validated config.
+ * The config pipeline, in one place: file → raw config → interpolated
+ * config → validated config (DESIGN.md §4). `loadConfig`,
+ * `loadConfigFromObject`, the connection manager and the CLI all go through
+ * {@link loadConfigFile} / {@link loadConfigObject} and {@link LoadedConfig}.
+ *
+ * - file → raw: {@link readConfigText} (strict UTF-8, universal newlines),
+ *   `parseYaml` (PyYAML semantics), `normalizeConfig` (legacy
+ *   `postgresql:` wrapper). An object is deep-copied instead of read.
+ * - raw → interpolated: {@link LoadedConfig.resolved} (`resolveEnvVars`
+ *   when `resolveEnv` is set; else the raw config itself).
+ * - interpolated → validated: {@link LoadedConfig.validate} (`validateConfig`).
  *
  * @module
  */
@@ -14,6 +23,7 @@ import { validateConfig } from "./validate.ts";
 import { decodeUtf8Strict, Utf8DecodeError } from "./utf8.ts";
 import { errorCode, pyOsErrorText } from "./oserror.ts";
 import { deepCopy } from "./values.ts";
+import { printWarning } from "./warn.ts";
 import { readSmallFileSync, SmallFileError } from "./small_file.ts";
 
 /**
@@ -27,57 +37,6 @@ import { readSmallFileSync, SmallFileError } from "./small_file.ts";
  * ```
  */
 export const MAX_CONFIG_FILE_BYTES = 1 << 20;
-
-/**
- * Options for {@link loadConfig} and {@link loadConfigFromObject}.
- *
- * @example
- * ```ts
- * import { loadConfig, type LoadConfigOptions } from "./load.ts";
- * const options: LoadConfigOptions = { resolveEnv: true, allowSensitiveDefaults: false };
- * const cfg = await loadConfig("config.yaml", options);
- * ```
- */
-export interface LoadConfigOptions extends LoadOptions {
-  /** Environment lookup used by interpolation (default: the process environment). */
-  env?: ResolveEnvOptions["env"];
-  /** Secret-file reader used by `from_file` (default: synchronous UTF-8 read). */
-  readFile?: ResolveEnvOptions["readFile"];
-}
-
-/**
- * Options for {@link readValidatedConfig}.
- *
- * @example
- * ```ts
- * import { readValidatedConfig, type ReadConfigOptions } from "./load.ts";
- * const options: ReadConfigOptions = { resolveEnv: true, connectionType: "pool" };
- * const { config } = await readValidatedConfig("config.yaml", options);
- * ```
- */
-export interface ReadConfigOptions extends LoadConfigOptions {
-  /** Explicit connection type; wins over the file's `connection_type`. */
-  connectionType?: string | null;
-}
-
-/**
- * What {@link readValidatedConfig} returns.
- *
- * @example
- * ```ts
- * import { readValidatedConfig, type ValidatedConfig } from "./load.ts";
- * const result: ValidatedConfig = await readValidatedConfig({ connection_settings: { host: "db" } });
- * result.config.connection_type; // "normal"
- * ```
- */
-export interface ValidatedConfig {
-  /** The config after normalization and (optional) interpolation, before validation. */
-  raw: RawConfig;
-  /** The validated, typed config. */
-  config: PgMonkeyConfig;
-  /** The file it came from, if any. */
-  file?: string;
-}
 
 function withFile(error: ConfigError, file: string): ConfigError {
   (error as { file?: string }).file = file;
@@ -175,48 +134,169 @@ export function decodeConfigText(bytes: Uint8Array, path: string): string {
 }
 
 /**
- * Parses a config file's text (PyYAML-compatible YAML) and unwraps a legacy
- * `postgresql:` key; no interpolation, no validation.
+ * {@link LoadOptions} plus the lookups interpolation uses, for tests and
+ * embedders: where environment variables and `from_file` secrets come from.
  *
  * @example
  * ```ts
- * import { parseConfigText } from "./load.ts";
- * parseConfigText("connection_settings:\n  host: db\n", "c.yaml");
+ * import { loadConfigObject, type PipelineOptions } from "./load.ts";
+ * const options: PipelineOptions = { resolveEnv: true, env: () => "db.internal" };
+ * loadConfigObject({ connection_settings: { host: "${PGHOST}" } }, options).resolved;
  * ```
  */
-export function parseConfigText(text: string, path: string): unknown {
-  return normalizeConfig(parseYaml(text, path));
+export interface PipelineOptions extends LoadOptions {
+  /** Environment lookup used by interpolation (default: the process environment). */
+  env?: ResolveEnvOptions["env"];
+  /** Secret-file reader used by `from_file` (default: synchronous UTF-8 read). */
+  readFile?: ResolveEnvOptions["readFile"];
 }
 
 /**
- * Applies the load options to a parsed, normalised config: resolves
- * `${VAR}` / `from_env` / `from_file` when `resolveEnv` is set. The input is
- * not mutated.
+ * One config on its way through the pipeline: the config as written
+ * ({@link LoadedConfig.raw}), as interpolated ({@link LoadedConfig.resolved},
+ * computed on first use) and validated for a connection type
+ * ({@link LoadedConfig.validate}). Nothing is mutated; `raw` may be shared
+ * with a parse cache, so treat it as read-only.
  *
  * @example
  * ```ts
- * import { applyLoadOptions } from "./load.ts";
- * applyLoadOptions({ a: "${HOME}" }, { resolveEnv: true });
+ * import { loadConfigObject } from "./load.ts";
+ * const loaded = loadConfigObject({ connection_settings: { port: "${PGPORT:-5432}" } }, {
+ *   resolveEnv: true,
+ * });
+ * loaded.raw; // { connection_settings: { port: "${PGPORT:-5432}" } }
+ * loaded.validate("pool").connection_settings.port; // 5432 (unless PGPORT is set)
  * ```
  */
-export function applyLoadOptions(normalized: unknown, options: LoadConfigOptions = {}): unknown {
-  if (!options.resolveEnv) return normalized;
-  return resolveEnvVars(normalized, {
-    allowSensitiveDefaults: options.allowSensitiveDefaults,
-    env: options.env,
-    readFile: options.readFile,
-  });
+export class LoadedConfig {
+  /** The file the config came from, if any (named in error messages). */
+  readonly file?: string;
+  /** As written: parsed (or deep-copied), legacy `postgresql:` wrapper unwrapped. */
+  readonly raw: unknown;
+  readonly #options: PipelineOptions;
+  #resolved?: { value: unknown };
+
+  /** Wraps an already parsed and normalized config. */
+  constructor(raw: unknown, options: PipelineOptions = {}, file?: string) {
+    this.raw = raw;
+    this.#options = options;
+    if (file !== undefined) this.file = file;
+  }
+
+  /** The options the config was loaded with. */
+  get options(): Readonly<PipelineOptions> {
+    return this.#options;
+  }
+
+  /**
+   * The interpolated config: `${VAR}`, `from_env` and `from_file` resolved
+   * when `resolveEnv` was set, else {@link LoadedConfig.raw} itself. Throws
+   * `EnvInterpolationError` (every time it is read) when a reference cannot
+   * be resolved.
+   */
+  get resolved(): unknown {
+    if (this.#resolved === undefined) {
+      const { resolveEnv, allowSensitiveDefaults, env, readFile } = this.#options;
+      const value = resolveEnv
+        ? resolveEnvVars(this.raw, { allowSensitiveDefaults, env, readFile })
+        : this.raw;
+      this.#resolved = { value };
+    }
+    return this.#resolved.value;
+  }
+
+  /**
+   * The validated config for `connectionType` (else the config's
+   * `connection_type`, else `normal`; `config.connection_type` is the type
+   * chosen). Warnings go to the `onWarning` the config was loaded with.
+   * Throws `ConfigError` naming the file and key.
+   */
+  validate(connectionType?: string | null): PgMonkeyConfig {
+    return validateConfig(this.resolved, {
+      file: this.file,
+      connectionType,
+      onWarning: this.#options.onWarning,
+    });
+  }
+}
+
+/** The last parse of each config file, keyed by path (see {@link loadConfigFile}). */
+export type ParseCache = Map<string, { text: string; raw: unknown }>;
+
+/**
+ * Parses a config file's text (PyYAML-compatible YAML) and unwraps a legacy
+ * `postgresql:` key.
+ *
+ * @example
+ * ```ts
+ * import { loadConfigText } from "./load.ts";
+ * loadConfigText("connection_settings:\n  host: db\n", "c.yaml").raw;
+ * // { connection_settings: { host: "db" } }
+ * ```
+ */
+export function loadConfigText(
+  text: string,
+  path: string,
+  options: PipelineOptions = {},
+): LoadedConfig {
+  const raw = normalizeConfig(parseYaml(text, path), options.onWarning ?? printWarning);
+  return new LoadedConfig(raw, options, path);
+}
+
+/**
+ * Reads and parses a config file. With a `cache` (the connection manager
+ * keeps one), the file is parsed again only when its text has changed.
+ *
+ * @example
+ * ```ts
+ * import { loadConfigFile } from "./load.ts";
+ * const loaded = await loadConfigFile("config.yaml", { resolveEnv: true });
+ * console.log(loaded.raw, loaded.resolved, loaded.validate().connection_type);
+ * ```
+ */
+export async function loadConfigFile(
+  path: string,
+  options: PipelineOptions = {},
+  cache?: ParseCache,
+): Promise<LoadedConfig> {
+  if (cache === undefined) return loadConfigText(await readConfigText(path), path, options);
+  const text = readConfigTextSync(path);
+  const cached = cache.get(path);
+  if (cached !== undefined && cached.text === text) {
+    return new LoadedConfig(cached.raw, options, path);
+  }
+  const loaded = loadConfigText(text, path, options);
+  cache.set(path, { text, raw: loaded.raw });
+  return loaded;
+}
+
+/**
+ * The object counterpart of {@link loadConfigFile} (pgmonkey's
+ * `get_database_connection_from_dict` path): deep-copies `config` and
+ * unwraps a legacy `postgresql:` key. The input is never mutated.
+ *
+ * @example
+ * ```ts
+ * import { loadConfigObject } from "./load.ts";
+ * loadConfigObject({ postgresql: { connection_settings: {} } }).raw; // { connection_settings: {} }
+ * ```
+ */
+export function loadConfigObject(config: unknown, options: PipelineOptions = {}): LoadedConfig {
+  return new LoadedConfig(
+    normalizeConfig(deepCopy(config), options.onWarning ?? printWarning),
+    options,
+  );
 }
 
 /**
  * Loads a config file like pgmonkey (Python)'s `load_config`: YAML
- * (PyYAML-compatible, see `parseYaml`) → unwrap a legacy `postgresql:` key →
- * optionally resolve `${VAR}` / `from_env` / `from_file`. No validation: the
- * result is whatever the YAML holds (normally a mapping; `null` for an empty
- * file).
+ * (PyYAML-compatible) → unwrap a legacy `postgresql:` key → optionally
+ * resolve `${VAR}` / `from_env` / `from_file`. No validation: the result is
+ * whatever the YAML holds (normally a mapping; `null` for an empty file).
  *
  * @param path The YAML file.
- * @param options `resolveEnv`, `allowSensitiveDefaults` (both default false).
+ * @param options `resolveEnv`, `allowSensitiveDefaults` (both default
+ *   false) and `onWarning` (default: print to stderr).
  *
  * @example
  * ```ts
@@ -224,16 +304,14 @@ export function applyLoadOptions(normalized: unknown, options: LoadConfigOptions
  * const cfg = await loadConfig("config.yaml", { resolveEnv: true });
  * ```
  */
-export async function loadConfig(path: string, options: LoadConfigOptions = {}): Promise<unknown> {
-  const text = await readConfigText(path);
-  return applyLoadOptions(parseConfigText(text, path), options);
+export async function loadConfig(path: string, options: LoadOptions = {}): Promise<unknown> {
+  return (await loadConfigFile(path, options)).resolved;
 }
 
 /**
- * The object counterpart of {@link loadConfig} (pgmonkey's
- * `get_database_connection_from_dict` path): deep-copies `config`, unwraps a
- * legacy `postgresql:` key and optionally interpolates. The input is never
- * mutated.
+ * The object counterpart of {@link loadConfig}: deep-copies `config`,
+ * unwraps a legacy `postgresql:` key and optionally interpolates. The input
+ * is never mutated.
  *
  * @example
  * ```ts
@@ -244,22 +322,37 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
  * );
  * ```
  */
-export function loadConfigFromObject(config: unknown, options: LoadConfigOptions = {}): unknown {
-  return applyLoadOptions(normalizeConfig(deepCopy(config)), options);
+export function loadConfigFromObject(config: unknown, options: LoadOptions = {}): unknown {
+  return loadConfigObject(config, options).resolved;
 }
 
 /**
- * Loads (from a path) or takes (from an object) a config, normalizes,
- * optionally interpolates, and validates it. This is what the connection
- * manager uses.
+ * What {@link readValidatedConfig} returns.
  *
- * @param source A YAML file path, or an already parsed config object.
- * @param options Interpolation options and an explicit `connectionType`.
+ * @example
+ * ```ts
+ * import { readValidatedConfig, type ValidatedConfig } from "./load.ts";
+ * const result: ValidatedConfig = await readValidatedConfig({ connection_settings: { host: "db" } });
+ * result.config.connection_type; // "normal"
+ * ```
+ */
+export interface ValidatedConfig {
+  /** The config after normalization and (optional) interpolation, before validation. */
+  raw: RawConfig;
+  /** The validated, typed config. */
+  config: PgMonkeyConfig;
+  /** The file it came from, if any. */
+  file?: string;
+}
+
+/**
+ * The whole pipeline in one call: loads (from a path) or takes (from an
+ * object) a config, optionally interpolates, and validates it.
  *
  * @example
  * ```ts
  * import { readValidatedConfig } from "./load.ts";
- * const { config, raw } = await readValidatedConfig("config.yaml", {
+ * const { config } = await readValidatedConfig("config.yaml", {
  *   resolveEnv: true,
  *   connectionType: "pool",
  * });
@@ -268,14 +361,13 @@ export function loadConfigFromObject(config: unknown, options: LoadConfigOptions
  */
 export async function readValidatedConfig(
   source: string | RawConfig,
-  options: ReadConfigOptions = {},
+  options: PipelineOptions & { connectionType?: string | null } = {},
 ): Promise<ValidatedConfig> {
-  const file = typeof source === "string" ? source : undefined;
-  const raw = file !== undefined
-    ? await loadConfig(file, options)
-    : loadConfigFromObject(source, options);
-  const config = validateConfig(raw, { file, connectionType: options.connectionType });
-  const result: ValidatedConfig = { raw: raw as RawConfig, config };
-  if (file !== undefined) result.file = file;
+  const loaded = typeof source === "string"
+    ? await loadConfigFile(source, options)
+    : loadConfigObject(source, options);
+  const config = loaded.validate(options.connectionType);
+  const result: ValidatedConfig = { raw: loaded.resolved as RawConfig, config };
+  if (loaded.file !== undefined) result.file = loaded.file;
   return result;
 }

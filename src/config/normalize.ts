@@ -5,7 +5,7 @@
  * @module
  */
 
-import { emitWarningOnce } from "./warn.ts";
+import { printWarning, type WarningHandler, warnOnce } from "./warn.ts";
 import { isMapping } from "./values.ts";
 
 /**
@@ -25,9 +25,9 @@ export const POSTGRESQL_WRAPPER_DEPRECATION: string =
  * If `config` is a mapping with a `postgresql` key, returns that key's
  * value (every other top-level key is dropped, as upstream) and, the first
  * time in this process, emits
- * `DeprecationWarning: The top-level 'postgresql:' key …` through the
- * config warning handler (see `setWarningHandler`). Anything else is
- * returned unchanged.
+ * `DeprecationWarning: The top-level 'postgresql:' key …` to `onWarning`
+ * (once per handler; the default prints to stderr once per process).
+ * Anything else is returned unchanged.
  *
  * @example
  * ```ts
@@ -36,9 +36,13 @@ export const POSTGRESQL_WRAPPER_DEPRECATION: string =
  * // { connection_settings: { host: "db" } } (plus a one-time warning)
  * ```
  */
-export function normalizeConfig(config: unknown): unknown {
+export function normalizeConfig(
+  config: unknown,
+  onWarning: WarningHandler = printWarning,
+): unknown {
   if (isMapping(config) && Object.hasOwn(config, "postgresql")) {
-    emitWarningOnce(
+    warnOnce(
+      onWarning,
       "postgresql-wrapper",
       `DeprecationWarning: ${POSTGRESQL_WRAPPER_DEPRECATION}`,
     );

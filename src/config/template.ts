@@ -3,12 +3,15 @@
  *
  * @module
  */
+import { CONFIG_SCHEMA_URL } from "./schema.ts";
 
 /**
- * The `pgconfig create` template: the same keys, values, defaults and
- * comment layout as pgmonkey (Python)'s `postgres.yaml` (83 lines, ending
- * with a newline), with comments worded for this library. Parsing it gives
- * exactly the same object as parsing upstream's template.
+ * The `pgconfig create` template: a first line that points editors at the
+ * JSON Schema (`# yaml-language-server: $schema=…`, see
+ * `CONFIG_SCHEMA_URL`), then the same keys, values, defaults and comment
+ * layout as pgmonkey (Python)'s `postgres.yaml` (83 lines, ending with a
+ * newline), with comments worded for this library. Parsing it gives exactly
+ * the same object as parsing upstream's template.
  *
  * @example
  * ```ts
@@ -16,8 +19,8 @@
  * await Deno.writeTextFile("config.yaml", CONFIG_TEMPLATE);
  * ```
  */
-export const CONFIG_TEMPLATE: string =
-  `# Default connection type used when none is specified in the API call.
+export const CONFIG_TEMPLATE: string = `# yaml-language-server: $schema=${CONFIG_SCHEMA_URL}
+# Default connection type used when none is specified in the API call.
 # Options: 'normal', 'pool', 'async', 'async_pool'
 # You can override this per-call:
 #   manager.getDatabaseConnection("config.yaml", "pool")

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { WarningHandler } from "./warn.ts";
 
 /** The four connection types a config file can ask for. */
 export type ConnectionType = "normal" | "pool" | "async" | "async_pool";
@@ -226,10 +227,28 @@ export interface PgMonkeyConfig {
 /** A parsed but not yet validated config (what YAML gave, after interpolation). */
 export type RawConfig = Record<string, unknown>;
 
-/** Options for loading a config file or object. */
+/**
+ * Options for loading a config file or object: `loadConfig`,
+ * `loadConfigFromObject`, and (with `forceReload`) the connection manager's
+ * `getDatabaseConnection`.
+ *
+ * @example
+ * ```ts
+ * import type { LoadOptions } from "./types.ts";
+ * const options: LoadOptions = {
+ *   resolveEnv: true,
+ *   onWarning: (message) => console.error(`config: ${message}`),
+ * };
+ * ```
+ */
 export interface LoadOptions {
   /** Resolve `${VAR}`, `${VAR:-default}`, `from_env` and `from_file` (default false). */
   resolveEnv?: boolean;
   /** Allow `${VAR:-default}` on sensitive keys such as `password` (default false). */
   allowSensitiveDefaults?: boolean;
+  /**
+   * Receives config warnings (unknown keys, the deprecated `postgresql:`
+   * wrapper), one line each. Default: printed to stderr.
+   */
+  onWarning?: WarningHandler;
 }

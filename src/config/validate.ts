@@ -44,7 +44,7 @@ import {
 import { isSensitiveKey } from "./sensitive.ts";
 import { pyNumberStr, pyRepr, pyStr } from "./pystr.ts";
 import { defineEntry, describeType, isMapping, type Mapping, pyTruthy } from "./values.ts";
-import { emitWarning } from "./warn.ts";
+import { printWarning, type WarningHandler } from "./warn.ts";
 import { hasEnvReference } from "./interpolate.ts";
 import {
   MAX_NAME_BYTES,
@@ -107,12 +107,15 @@ export interface ValidateOptions {
    * is, so an uninterpolated `port: ${PGPORT}` is an error.
    */
   allowUnresolved?: boolean;
+  /** Receives the warnings about unknown keys (default: printed to stderr). */
+  onWarning?: WarningHandler;
 }
 
-/** Where errors are reported: the file, and whether references are skipped. */
+/** Where errors are reported (the file), whether references are skipped, and where warnings go. */
 interface Where {
   file?: string;
   allowUnresolved?: boolean;
+  warn: WarningHandler;
 }
 
 const MAX_SHOWN = 60;
@@ -338,7 +341,7 @@ function validateConnectionSettings(where: Where, raw: Mapping): ConnectionSetti
     !CONNECTION_SETTING_KEYS.includes(k) && !LIBPQ_EXTRA_SETTING_KEYS.includes(k)
   );
   if (unknown.length > 0) {
-    emitWarning(
+    where.warn(
       `Unknown connection settings ignored: ${pySorted(unknown).join(", ")}. Valid keys: ${
         CONNECTION_SETTING_KEYS.join(", ")
       }`,
@@ -442,7 +445,7 @@ function validatePoolSettings(where: Where, section: string, raw: unknown): Pool
   if (!isMapping(raw)) expected(where, section, "a mapping of pool settings", raw);
   const unknown = Object.keys(raw).filter((k) => !POOL_SETTING_KEYS.includes(k));
   if (unknown.length > 0) {
-    emitWarning(
+    where.warn(
       `Unknown pool settings ignored in ${section}: ${pySorted(unknown).join(", ")}. Valid keys: ${
         POOL_SETTING_KEYS.join(", ")
       }`,
@@ -527,7 +530,7 @@ export function resolveConnectionType(
 /**
  * Checks a parsed config and returns it typed, with every section present.
  * Unknown `connection_settings` keys and unknown pool keys are dropped with
- * one warning each (upstream's texts) through the config warning handler;
+ * one warning each (upstream's texts) given to `options.onWarning`;
  * other unknown top-level keys are ignored silently, as upstream. Throws
  * `ConfigError` (one line, never containing a secret) for anything invalid,
  * e.g. `config.yaml: connection_settings.port: expected an integer from 1 to 65535, got 'abc'`
@@ -552,14 +555,20 @@ export function resolveConnectionType(
  * ```
  */
 export function validateConfig(raw: unknown, options: ValidateOptions = {}): PgMonkeyConfig {
-  const where: Where = { file: options.file, allowUnresolved: options.allowUnresolved };
+  const where: Where = {
+    file: options.file,
+    allowUnresolved: options.allowUnresolved,
+    warn: options.onWarning ?? printWarning,
+  };
   if (raw === null || raw === undefined) {
-    throw new ConfigError("config is empty; expected a mapping with connection_settings", where);
+    throw new ConfigError("config is empty; expected a mapping with connection_settings", {
+      file: where.file,
+    });
   }
   if (!isMapping(raw)) {
     throw new ConfigError(
       `expected a mapping with connection_settings at the top level, got ${describeType(raw)}`,
-      where,
+      { file: where.file },
     );
   }
   const typeSource = where.allowUnresolved && hasEnvReference(raw.connection_type) ? {} : raw;

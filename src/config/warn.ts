@@ -1,7 +1,9 @@
 /**
- * The single channel every config warning goes through (unknown keys, the
- * deprecated `postgresql:` wrapper, …). By default warnings are printed with
- * `console.warn`; tests and applications can route them elsewhere.
+ * Config warnings (unknown keys, the deprecated `postgresql:` wrapper, …)
+ * go to a {@link WarningHandler} that the caller passes in as `onWarning`
+ * (on `new PGConnectionManager({ onWarning })`, `loadConfig`,
+ * `validateConfig`, …). Nothing here is process-wide: without a handler,
+ * warnings are printed to stderr by {@link printWarning}.
  *
  * @module
  */
@@ -11,78 +13,50 @@
  *
  * @example
  * ```ts
- * import { setWarningHandler, type WarningHandler } from "./warn.ts";
- * const toStderr: WarningHandler = (m) => console.error(`pgmonkey: ${m}`);
- * setWarningHandler(toStderr);
+ * import type { WarningHandler } from "./warn.ts";
+ * const toLog: WarningHandler = (message) => console.error(`pgmonkey: ${message}`);
+ * toLog("Unknown connection settings ignored: hosst. Valid keys: user, password, …");
  * ```
  */
 export type WarningHandler = (message: string) => void;
 
-const defaultHandler: WarningHandler = (message) => console.warn(message);
-
-let handler: WarningHandler = defaultHandler;
-const emittedOnce = new Set<string>();
-
 /**
- * Routes config warnings to `fn` (pass `null` to restore `console.warn`).
- * Returns the handler that was active before, so it can be restored.
+ * The default handler: prints the message to stderr (`console.warn`).
  *
  * @example
  * ```ts
- * import { setWarningHandler } from "./warn.ts";
+ * import { printWarning } from "./warn.ts";
+ * printWarning("shown on stderr");
+ * ```
+ */
+export function printWarning(message: string): void {
+  console.warn(message);
+}
+
+/** Once-only warning ids already given to each handler. */
+const givenOnce = new WeakMap<WarningHandler, Set<string>>();
+
+/**
+ * Gives `message` to `handler` only the first time this handler sees `id`
+ * (like Python's default warning filter for one call site): with the
+ * default {@link printWarning}, once per process. Returns whether the
+ * warning was given.
+ *
+ * @example
+ * ```ts
+ * import { warnOnce } from "./warn.ts";
  * const seen: string[] = [];
- * const previous = setWarningHandler((m) => seen.push(m));
- * // ... load and validate configs ...
- * setWarningHandler(previous);
+ * const handler = (m: string) => void seen.push(m);
+ * warnOnce(handler, "demo", "shown once");
+ * warnOnce(handler, "demo", "shown once"); // not given again
+ * console.log(seen.length); // 1
  * ```
  */
-export function setWarningHandler(fn: WarningHandler | null): WarningHandler {
-  const previous = handler;
-  handler = fn ?? defaultHandler;
-  return previous;
-}
-
-/**
- * Emits one config warning through the current handler.
- *
- * @example
- * ```ts
- * import { emitWarning } from "./warn.ts";
- * emitWarning("Unknown connection settings ignored: hosst. Valid keys: user");
- * ```
- */
-export function emitWarning(message: string): void {
-  handler(message);
-}
-
-/**
- * Emits a warning only the first time `id` is seen in this process
- * (like Python's default warning filter for a given call site).
- * Returns whether the warning was emitted.
- *
- * @example
- * ```ts
- * import { emitWarningOnce } from "./warn.ts";
- * emitWarningOnce("demo", "shown once");
- * emitWarningOnce("demo", "shown once"); // silent
- * ```
- */
-export function emitWarningOnce(id: string, message: string): boolean {
-  if (emittedOnce.has(id)) return false;
-  emittedOnce.add(id);
+export function warnOnce(handler: WarningHandler, id: string, message: string): boolean {
+  let ids = givenOnce.get(handler);
+  if (ids === undefined) givenOnce.set(handler, ids = new Set());
+  if (ids.has(id)) return false;
+  ids.add(id);
   handler(message);
   return true;
-}
-
-/**
- * Forgets which once-only warnings were already emitted (for tests).
- *
- * @example
- * ```ts
- * import { resetWarningsOnce } from "./warn.ts";
- * resetWarningsOnce();
- * ```
- */
-export function resetWarningsOnce(): void {
-  emittedOnce.clear();
 }

@@ -7,18 +7,29 @@
 import process from "node:process";
 import { pyJsonDumps, sha256Hex } from "../config/hash.ts";
 import {
-  applyLoadOptions,
-  loadConfigFromObject,
-  parseConfigText,
-  readConfigTextSync,
+  loadConfigFile,
+  loadConfigObject,
+  type LoadedConfig,
+  type ParseCache,
 } from "../config/load.ts";
-import { resolveConnectionType, validateConfig } from "../config/validate.ts";
 import type { ConnectionType, LoadOptions, RawConfig } from "../config/types.ts";
+import { printWarning, type WarningHandler } from "../config/warn.ts";
 import type { PGConnection } from "./handle.ts";
 import { openConnection } from "./open.ts";
 import type { PostgresPassthrough } from "./options.ts";
 
-/** Options of `getDatabaseConnection` / `getDatabaseConnectionFromConfig`. */
+/**
+ * Options of `getDatabaseConnection` / `getDatabaseConnectionFromConfig`:
+ * the loader's options (`resolveEnv`, `allowSensitiveDefaults`, and an
+ * `onWarning` for this call) plus `forceReload`.
+ *
+ * @example
+ * ```ts ignore
+ * import { type GetConnectionOptions, PGConnectionManager } from "@pgmonkey/pgmonkey";
+ * const options: GetConnectionOptions = { resolveEnv: true, forceReload: true };
+ * const db = await new PGConnectionManager().getDatabaseConnection("config.yaml", "pool", options);
+ * ```
+ */
 export interface GetConnectionOptions extends LoadOptions {
   /** Close the cached handle for this config and type, and open a new one. */
   forceReload?: boolean;
@@ -54,6 +65,25 @@ function optionsKey(options: unknown): string {
   });
 }
 
+/**
+ * Options of `new PGConnectionManager(options)`.
+ *
+ * @example
+ * ```ts ignore
+ * import { PGConnectionManager } from "@pgmonkey/pgmonkey";
+ * const warnings: string[] = [];
+ * const manager = new PGConnectionManager({ onWarning: (m) => warnings.push(m) });
+ * ```
+ */
+export interface PGConnectionManagerOptions {
+  /**
+   * Receives config warnings (unknown keys, the deprecated `postgresql:`
+   * wrapper), one line each. Default: printed to stderr. A call's own
+   * `onWarning` option wins.
+   */
+  onWarning?: WarningHandler;
+}
+
 /** What `cacheInfo` reports. */
 export interface CacheInfo {
   /** Number of cached handles. */
@@ -61,6 +91,14 @@ export interface CacheInfo {
   /** One entry per cached handle: the first 12 hex digits of its config hash, and its type. */
   entries: { key: string; connectionType: ConnectionType }[];
 }
+
+/** Set by the class's static block: the manager's private entry for {@link connectLoaded}. */
+let connectLoadedConfig: (
+  manager: PGConnectionManager,
+  loaded: LoadedConfig,
+  type: ConnectionType | string | undefined,
+  options: Pick<GetConnectionOptions, "forceReload">,
+) => Promise<PGConnection>;
 
 interface Entry {
   type: ConnectionType;
@@ -88,11 +126,21 @@ interface Entry {
  * ```
  */
 export class PGConnectionManager {
+  static {
+    connectLoadedConfig = (manager, loaded, type, options) => manager.#get(loaded, type, options);
+  }
+
   readonly #cache = new Map<string, Entry>();
   /** Last parse of each file, keyed by path: parsed again only when the text changes. */
-  readonly #parsed = new Map<string, { text: string; value: unknown }>();
+  readonly #parsed: ParseCache = new Map();
   /** sha256 (hex) of a config's canonical JSON, keyed by that JSON (bounded). */
   readonly #digests = new Map<string, string>();
+  readonly #onWarning: WarningHandler;
+
+  /** A manager with an empty cache; `onWarning` receives config warnings. */
+  constructor(options: PGConnectionManagerOptions = {}) {
+    this.#onWarning = options.onWarning ?? printWarning;
+  }
 
   /**
    * A handle for the config in `path`. `type` defaults to the file's
@@ -103,14 +151,8 @@ export class PGConnectionManager {
     type?: ConnectionType | string,
     options: GetConnectionOptions = {},
   ): Promise<PGConnection> {
-    const text = readConfigTextSync(path);
-    let parsed = this.#parsed.get(path);
-    if (parsed === undefined || parsed.text !== text) {
-      parsed = { text, value: parseConfigText(text, path) };
-      this.#parsed.set(path, parsed);
-    }
-    const raw = applyLoadOptions(parsed.value, options);
-    return await this.#get(raw, type, options, path);
+    const loaded = await loadConfigFile(path, this.#loadOptions(options), this.#parsed);
+    return await this.#get(loaded, type, options);
   }
 
   /** A handle for an in-memory config object (same rules as a file). */
@@ -119,8 +161,7 @@ export class PGConnectionManager {
     type?: ConnectionType | string,
     options: GetConnectionOptions = {},
   ): Promise<PGConnection> {
-    const raw = loadConfigFromObject(config, options);
-    return await this.#get(raw, type, options);
+    return await this.#get(loadConfigObject(config, this.#loadOptions(options)), type, options);
   }
 
   /** Size of the cache and the type of every cached handle. */
@@ -171,6 +212,14 @@ export class PGConnectionManager {
     return () => handlers.forEach((off) => off());
   }
 
+  #loadOptions(options: GetConnectionOptions): LoadOptions {
+    return {
+      resolveEnv: options.resolveEnv,
+      allowSensitiveDefaults: options.allowSensitiveDefaults,
+      onWarning: options.onWarning ?? this.#onWarning,
+    };
+  }
+
   async #digest(raw: unknown): Promise<string> {
     const json = pyJsonDumps(raw);
     let hex = this.#digests.get(json);
@@ -183,15 +232,16 @@ export class PGConnectionManager {
   }
 
   async #get(
-    raw: unknown,
+    loaded: LoadedConfig,
     requested: ConnectionType | string | undefined,
-    options: GetConnectionOptions,
-    file?: string,
+    options: Pick<GetConnectionOptions, "forceReload" | "postgres">,
   ): Promise<PGConnection> {
-    const type = resolveConnectionType(requested, raw, file);
-    const config = validateConfig(raw, { file, connectionType: type });
+    const config = loaded.validate(requested);
+    const type = config.connection_type;
     const extra = optionsKey(options.postgres);
-    const key = `${await this.#digest(raw)}:${type}${extra ? `:${await this.#digest(extra)}` : ""}`;
+    const key = `${await this.#digest(loaded.resolved)}:${type}${
+      extra ? `:${await this.#digest(extra)}` : ""
+    }`;
     const existing = this.#cache.get(key);
     if (existing && !options.forceReload) {
       const handle = await existing.handle;
@@ -206,7 +256,11 @@ export class PGConnectionManager {
     }
     const entry: Entry = {
       type,
-      handle: openConnection(config, type, { postgres: options.postgres, file }),
+      handle: openConnection(config, type, {
+        postgres: options.postgres,
+        file: loaded.file,
+        onWarning: loaded.options.onWarning,
+      }),
     };
     this.#cache.set(key, entry);
     try {
@@ -216,6 +270,30 @@ export class PGConnectionManager {
       throw e;
     }
   }
+}
+
+/**
+ * A handle for a config that was already loaded through the pipeline
+ * (`loadConfigFile`), with the same cache and rules as
+ * `manager.getDatabaseConnection`: the file is not read again, and
+ * validation warnings go to the `onWarning` the config was loaded with.
+ * For the CLI (exported from the `./internal` entry point only).
+ *
+ * @example
+ * ```ts ignore
+ * import { connectLoaded, loadConfigFile } from "@pgmonkey/pgmonkey/internal";
+ * import { PGConnectionManager } from "@pgmonkey/pgmonkey";
+ * const loaded = await loadConfigFile("config.yaml", { resolveEnv: true });
+ * const db = await connectLoaded(new PGConnectionManager(), loaded, "pool");
+ * ```
+ */
+export function connectLoaded(
+  manager: PGConnectionManager,
+  loaded: LoadedConfig,
+  type?: ConnectionType | string,
+  options: Pick<GetConnectionOptions, "forceReload"> = {},
+): Promise<PGConnection> {
+  return connectLoadedConfig(manager, loaded, type, options);
 }
 
 async function closeQuietly(handle: Promise<PGConnection>, timeoutSeconds = 5): Promise<void> {

@@ -8,7 +8,7 @@
  */
 import type { ConnectionType, PgMonkeyConfig } from "../config/types.ts";
 import { ConfigError, ConnectionError, type ConnectionTarget } from "../errors.ts";
-import { emitWarning } from "../config/warn.ts";
+import { printWarning, type WarningHandler } from "../config/warn.ts";
 import { PGConnection } from "./handle.ts";
 import {
   checkPassthrough,
@@ -44,6 +44,8 @@ export interface OpenOptions {
   file?: string;
   /** libpq's environment (PG* variables, files, OS user); default: this process's. */
   environment?: LibpqEnvironment;
+  /** Receives warnings (server WARNINGs, an insecure `.pgpass`…); default: printed to stderr. */
+  onWarning?: WarningHandler;
 }
 
 /** Where a connection goes, for messages: the first host of the resolved target. */
@@ -85,9 +87,11 @@ export function describeConnectError(e: unknown, sessionSection: string): string
 }
 
 /** The default NOTICE handler: server WARNINGs become pgmonkey warnings; the rest is dropped. */
-function defaultNotice(notice: Record<string, unknown>): void {
-  const severity = String(notice.severity ?? notice.severity_local ?? "");
-  if (severity === "WARNING") emitWarning(`server WARNING: ${String(notice.message ?? "")}`);
+function defaultNotice(warn: WarningHandler): (notice: Record<string, unknown>) => void {
+  return (notice) => {
+    const severity = String(notice.severity ?? notice.severity_local ?? "");
+    if (severity === "WARNING") warn(`server WARNING: ${String(notice.message ?? "")}`);
+  };
 }
 
 /**
@@ -123,7 +127,8 @@ export async function openConnection(
 ): Promise<PGConnection> {
   checkPassthrough(options.postgres as Record<string, unknown> | undefined);
   const plan = planConnection(config, type);
-  const environment = options.environment ?? await systemLibpqEnvironment();
+  const warn = options.onWarning ?? printWarning;
+  const environment = options.environment ?? await systemLibpqEnvironment(warn);
   const warned = new Set<string>();
   const libpq: LibpqEnvironment = {
     ...environment,
@@ -179,7 +184,7 @@ export async function openConnection(
       return found.password ?? "";
     },
     passthrough: options.postgres,
-    onnotice: defaultNotice,
+    onnotice: defaultNotice(warn),
   });
   const connSettings: ConnSettings = {
     instanceOptions: (endpoint) => connectionOptions(plan, endpoint, input(endpoint)),

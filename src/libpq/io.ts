@@ -9,7 +9,7 @@
 import { readFile, stat } from "node:fs/promises";
 import os from "node:os";
 import process from "node:process";
-import { emitWarning } from "../config/warn.ts";
+import { printWarning, type WarningHandler } from "../config/warn.ts";
 import { LIBPQ_ENV_VARS } from "./params.ts";
 
 /** What {@link FileAccess.stat} reports about a path. */
@@ -148,8 +148,8 @@ function attempt<T>(fn: () => T): T | undefined {
  * so Deno's `--allow-env=PGHOST,…` is enough; an unreadable variable counts
  * as unset), the OS user and home directory, and Debian's libpq defaults
  * (`/var/run/postgresql` as the default host when it exists,
- * `/etc/postgresql-common` for `pg_service.conf`). Warnings go to the
- * config warning channel (`setWarningHandler`).
+ * `/etc/postgresql-common` for `pg_service.conf`). Warnings go to `warn`
+ * (default: printed to stderr).
  *
  * @example
  * ```ts
@@ -158,7 +158,9 @@ function attempt<T>(fn: () => T): T | undefined {
  * console.log(environment.userName, environment.socketDir ?? "localhost");
  * ```
  */
-export async function systemLibpqEnvironment(): Promise<LibpqEnvironment> {
+export async function systemLibpqEnvironment(
+  warn: WarningHandler = printWarning,
+): Promise<LibpqEnvironment> {
   const env: Record<string, string | undefined> = {};
   for (const name of LIBPQ_ENV_VARS) {
     const value = readEnv(name);
@@ -175,6 +177,6 @@ export async function systemLibpqEnvironment(): Promise<LibpqEnvironment> {
     sysconfDir: DEBIAN_SYSCONFDIR,
     windows: process.platform === "win32",
     files: systemFiles,
-    warn: emitWarning,
+    warn,
   };
 }

@@ -24,7 +24,7 @@
  * @module
  */
 
-import { formatRecommendations, PG_HBA_HEADER, type ServerRecommendations } from "./recommend.ts";
+import { PG_HBA_HEADER, type ServerRecommendations } from "./recommend.ts";
 import { pyInt } from "./pyint.ts";
 
 /** The postgresql.conf settings the audit looks up. */
@@ -350,25 +350,25 @@ export function formatAudit(input: AuditInput): string {
 }
 
 /**
- * The stdout of `--audit` when connecting failed: the notice, then the
- * plain recommendations (as {@link formatRecommendations}).
+ * The `--strict` verdict of an audit: the settings whose status is
+ * MISMATCH, or `undefined` when the settings could not be read (nothing
+ * was verified).
  *
  * @example
  * ```ts
- * import { formatAuditConnectFailure } from "./audit.ts";
- * import { recommend } from "./recommend.ts";
- * const rec = recommend({ connection_settings: { host: "127.0.0.1" } });
- * formatAuditConnectFailure(new Error("connection refused"), rec);
- * // "\nCould not connect to server for audit: connection refused\n" +
- * // "Falling back to recommendations only.\n\n1) Database type detected: …"
+ * import { auditMismatches } from "./audit.ts";
+ * auditMismatches(["ssl = on"], [{ name: "ssl", setting: "off", source: "default" }]); // ["ssl"]
+ * auditMismatches(["ssl = on"], { error: new Error("permission denied") }); // undefined
  * ```
  */
-export function formatAuditConnectFailure(
-  error: unknown,
-  rec: ServerRecommendations | null,
-): string {
-  return `\nCould not connect to server for audit: ${errorMessage(error)}\n` +
-    "Falling back to recommendations only.\n\n" + formatRecommendations(rec);
+export function auditMismatches(
+  recommended: readonly string[],
+  settings: readonly PgSettingRow[] | QueryFailure,
+): string[] | undefined {
+  if (isFailure(settings)) return undefined;
+  return compareSettings(recommended, settings)
+    .filter((c) => c.status === "MISMATCH")
+    .map((c) => c.setting);
 }
 
 function isFailure(value: unknown): value is QueryFailure {

@@ -88,9 +88,12 @@ export interface ServerRecommendations {
  * {@link CONFIG_NOT_AVAILABLE}.
  *
  * Rules (pgmonkey 4.0.0, `postgres_server_config_generator.py`):
- * - pg_hba.conf: `sslmode` defaults to `prefer`; `verify-ca`/`verify-full` →
+ * - pg_hba.conf: `sslmode` defaults to `prefer`; `verify-ca`/`verify-full`
+ *   with a client certificate (`sslcert` set) →
  *   `hostssl … scram-sha-256     clientcert=<sslmode>`; `disable` → no line;
- *   any other value → `hostssl … scram-sha-256`. ADDRESS per {@link hostToSubnet}.
+ *   anything else → `hostssl … scram-sha-256`. ADDRESS per {@link hostToSubnet}.
+ *   Unlike upstream, a config without `sslcert` never gets `clientcert=`: the
+ *   server would then refuse the client that the config describes.
  * - postgresql.conf: `max_connections = trunc(max(pool max_size,
  *   async_pool max_size) × 1.1)` when that maximum is positive, else 20
  *   (`max_size` may be a number or a numeric string such as `'30'`); the four
@@ -127,7 +130,8 @@ export function recommend(config: unknown): ServerRecommendations | null {
   const hbaMode = Object.hasOwn(settings, "sslmode") ? settings.sslmode : "prefer";
   const address = hbaAddress(settings, hbaMode);
   const pgHba: string[] = [];
-  if (hbaMode === "verify-ca" || hbaMode === "verify-full") {
+  const clientCert = pyTruthy(settings.sslcert);
+  if (clientCert && (hbaMode === "verify-ca" || hbaMode === "verify-full")) {
     pgHba.push(`hostssl all     all   ${address}    scram-sha-256     clientcert=${hbaMode}`);
   } else if (hbaMode !== "disable") {
     pgHba.push(`hostssl all     all   ${address}    scram-sha-256`);

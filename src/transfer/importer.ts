@@ -24,6 +24,7 @@ import {
 import { type ConverterPlan, copyEncoding, createConverter } from "./converters.ts";
 import { copyIn } from "./copy_stream.ts";
 import { type DetectedSettings, detectImportSettings } from "./detect_settings.ts";
+import { otherDelimiterWarning } from "./delimiter_check.ts";
 import { fsReason, pathExists, TransferError } from "./errors.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { columnStructure, readFirstDataRow, readTextStart } from "./header.ts";
@@ -47,6 +48,8 @@ export interface ImportOptions {
   readonly connect: () => Promise<PGConnection>;
   /** Prints one line of the report (no newline). */
   readonly print: (line: string) => void;
+  /** Receives one warning line (no newline; default: `print`). */
+  readonly warn?: (line: string) => void;
   /** Where the progress line goes (a terminal); none: no progress. */
   readonly progress?: ProgressOutput;
 }
@@ -228,6 +231,8 @@ async function importData(
   print(`Using delimiter: ${pyRepr(delimiter)}`);
 
   const first = await readFirstDataRow(importFile, codec, { delimiter, quotechar });
+  const suspicious = first && otherDelimiterWarning(first.fields, delimiter, settingsFile);
+  if (suspicious) (options.warn ?? print)(suspicious);
   let columns: ImportColumns | undefined;
   if (first && settings.hasHeaders) {
     columns = columnsFromHeader(first.fields, settings.enforceLowercase, importFile);

@@ -43,7 +43,7 @@ export class Progress {
   readonly #totalBytes?: number;
   readonly #totalRows?: number;
   readonly #started = performance.now();
-  #last = 0;
+  #last = -Infinity; // the first update always draws
   #drawn = false;
 
   /** `totalBytes` or `totalRows`, when known, give an ETA. */

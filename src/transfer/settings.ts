@@ -7,7 +7,7 @@
  * @module
  */
 import { readFile } from "node:fs/promises";
-import { parseYaml } from "../config/mod.ts";
+import { parseYaml } from "../config/yaml.ts";
 import { dumpMapping } from "./pyyaml_dump.ts";
 import { TransferError } from "./errors.ts";
 import { pyRepr } from "../config/pystr.ts";

@@ -5,8 +5,6 @@ import { join } from "node:path";
 
 /** The repository root (where `deno task pgmonkey` runs `cli.ts`). */
 export const REPO_DIR: string = fileURLToPath(new URL("../../", import.meta.url));
-/** This repository's mod.ts, for generated programs run before publishing. */
-export const MOD_URL: URL = new URL("../../mod.ts", import.meta.url);
 /** Fixtures of the CLI tests. */
 export const FIXTURES: string = fileURLToPath(new URL("../fixtures/cli/", import.meta.url));
 
@@ -27,6 +25,12 @@ export interface CliOptions {
 
 const decoder = new TextDecoder();
 
+/**
+ * What Deno itself (not the CLI) prints on stderr when several `deno run`s
+ * start at once and one waits for another to set up node_modules.
+ */
+const DENO_LOCK_NOTICE = "Blocking waiting for file lock on node_modules directory\n";
+
 /** Runs `deno run -A cli.ts ...args` from the repository root. */
 export async function cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -37,20 +41,12 @@ export async function cli(args: string[], options: CliOptions = {}): Promise<Cli
     stdout: "piped",
     stderr: "piped",
   }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
-/** Runs a program file with `deno run -A` under this repository's config. */
-export async function runProgram(path: string): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", join(REPO_DIR, "deno.json"), "--no-lock", path],
-    cwd: REPO_DIR,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  const stderr = decoder.decode(out.stderr);
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: stderr.startsWith(DENO_LOCK_NOTICE) ? stderr.slice(DENO_LOCK_NOTICE.length) : stderr,
+  };
 }
 
 /** Writes a config object as a YAML file (JSON is YAML) and returns its path. */

@@ -3,6 +3,7 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { freshDatabase, testCertPaths } from "../support/db.ts";
+import { resolveEnvHint } from "../../src/cli/config_file.ts";
 import { cli, deadPort, lines, show, tempDir, writeConfig } from "./_helpers.ts";
 
 const db0 = await freshDatabase("cli pgconfig test");
@@ -187,8 +188,10 @@ Deno.test("--resolve-env: ${VAR} and connection_type from the environment; unset
     unset,
     /Environment variable 'PGM_CLI_TEST_PW' is not set and no default was provided \(referenced by config key 'connection_settings\.password'\)\./,
   );
-  // Without --resolve-env the reference is sent as the password itself.
-  assertFailedOneLine(noResolve, /password authentication failed/);
+  // Without --resolve-env the reference is sent as the password itself, after a one-line hint.
+  const [hint, ...rest] = noResolve.stderr.split(/(?<=\n)/);
+  strictEqual(hint, resolveEnvHint(path, "connection_type"));
+  assertFailedOneLine({ ...noResolve, stderr: rest.join("") }, /password authentication failed/);
 });
 
 Deno.test("--allow-sensitive-defaults permits ${VAR:-default} on the password", async () => {

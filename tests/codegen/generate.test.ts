@@ -1,42 +1,46 @@
-// `pgconfig generate-code`: the 8 programs (4 connection types × 2 libraries)
-// are complete and type-check; the header wording follows pgmonkey 4.0.0
-// (tests/codegen/golden/gen_*.out, copied verbatim from reference/golden/codegen/).
-import { deepStrictEqual, match, ok, strictEqual, throws } from "node:assert/strict";
+// `pgconfig generate-code`: what the CLI prints for every type × library ×
+// runtime is pinned by golden files (tests/codegen/golden/*.out: stderr then
+// stdout, as a terminal shows them — the layout of pgmonkey (Python)'s own
+// goldens, with TypeScript programs); the programs type-check (the Node ones
+// without Deno's types) and are deno fmt / deno lint clean. That they RUN is
+// shown by tests/cli/generate_code.test.ts.
+//
+// Regenerate the goldens after a deliberate change: UPDATE_GOLDEN=1 deno task test tests/codegen/
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   CODEGEN_CONNECTION_TYPES,
   CODEGEN_LIBRARIES,
+  CODEGEN_RUNTIMES,
   type CodegenLibrary,
+  type CodegenRuntime,
   CONFIG_DETECTED_LINE,
   CONNECTION_DESCRIPTIONS,
-  formatGeneratedCode,
   generateCode,
   generatedCodeHeader,
-  PGMONKEY_SPECIFIER,
   rewriteImportsForLocalRun,
 } from "../../src/codegen/generate.ts";
 import type { ConnectionType } from "../../src/config/types.ts";
+import { cli, type CliResult, show } from "../cli/_helpers.ts";
 
-const GOLDEN = new URL("./golden/", import.meta.url);
-const REPO = new URL("../../", import.meta.url);
-const MOD_URL = new URL("mod.ts", REPO);
-const CONFIG = new URL("deno.json", REPO);
-
-// The pgmonkey-library programs import `jsr:@pgmonkey/pgmonkey`, which is not
-// reachable here; their check copies import the repository's mod.ts instead.
-// While mod.ts does not export PGConnectionManager yet (it is written in
-// parallel), ONLY those four type-checks are skipped; everything else runs.
-const MOD_HAS_MANAGER = /\bPGConnectionManager\b/.test(Deno.readTextFileSync(MOD_URL));
-
-const PROGRAMS: { type: ConnectionType; library: CodegenLibrary }[] = CODEGEN_LIBRARIES.flatMap(
-  (library) => CODEGEN_CONNECTION_TYPES.map((type) => ({ type, library })),
-);
-
+const GOLDEN = fileURLToPath(new URL("./golden/", import.meta.url));
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+const MOD_URL = new URL("mod.ts", `file://${REPO}`);
+const UPDATE = Deno.env.get("UPDATE_GOLDEN") === "1";
 const decoder = new TextDecoder();
 
+const PROGRAMS = CODEGEN_LIBRARIES.flatMap((library) =>
+  CODEGEN_CONNECTION_TYPES.flatMap((type) =>
+    CODEGEN_RUNTIMES.map((runtime) => ({ library, type, runtime }))
+  )
+);
+
 /** Runs the Deno CLI; returns exit status and combined output. */
-async function deno(args: string[]): Promise<{ success: boolean; output: string }> {
+async function deno(args: string[], cwd = REPO): Promise<{ success: boolean; output: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args,
+    cwd,
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
@@ -44,80 +48,196 @@ async function deno(args: string[]): Promise<{ success: boolean; output: string 
   return { success: out.success, output: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
 }
 
-/** Type-checks a program with the repository's import map and node_modules (offline). */
-async function typeCheck(file: string, code: string): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "pgm-codegen-" });
+/** What a terminal shows for a CLI run: stderr, stdout, and `rc=N` when it failed. */
+function transcript(r: CliResult): string {
+  return r.stderr + r.stdout + (r.code === 0 ? "" : `rc=${r.code}\n`);
+}
+
+/** A CLI run in a temp dir holding the golden config as `cfg.yaml`. */
+const work = await Deno.makeTempDir({ prefix: "pgm-codegen-golden-" });
+await Deno.copyFile(join(GOLDEN, "cfg.yaml.in"), join(work, "cfg.yaml"));
+
+async function checkGolden(name: string, args: string[]): Promise<CliResult> {
+  const r = await cli(["pgconfig", "generate-code", ...args], { cwd: work });
+  const path = join(GOLDEN, name);
+  if (UPDATE) await Deno.writeTextFile(path, transcript(r));
+  strictEqual(transcript(r), await Deno.readTextFile(path), `${name}\n${show(r)}`);
+  return r;
+}
+
+Deno.test("goldens: every type × library × runtime, stderr (2 header lines) then the program", async () => {
+  await Promise.all(PROGRAMS.map(async ({ library, type, runtime }) => {
+    const r = await checkGolden(`gen_${library}_${type}.${runtime}.out`, [
+      "--filepath",
+      "cfg.yaml",
+      "--connection-type",
+      type,
+      "--library",
+      library,
+      "--runtime",
+      runtime,
+    ]);
+    strictEqual(r.code, 0);
+    strictEqual(r.stderr, `${CONFIG_DETECTED_LINE}\n${generatedCodeHeader(type, library)}\n\n`);
+    strictEqual(
+      r.stdout,
+      generateCode({ configPath: "cfg.yaml", connectionType: type, library, runtime }),
+    );
+  }));
+});
+
+Deno.test("goldens: --resolve-env variants, the default run and a missing file", async () => {
+  for (const library of CODEGEN_LIBRARIES) {
+    for (const runtime of CODEGEN_RUNTIMES) {
+      const r = await checkGolden(`gen_${library}_pool.${runtime}.resolve_env.out`, [
+        "--filepath",
+        "cfg.yaml",
+        "--connection-type",
+        "pool",
+        "--library",
+        library,
+        "--runtime",
+        runtime,
+        "--resolve-env",
+      ]);
+      const resolving = library === "pgmonkey"
+        ? "    resolveEnv: true,\n"
+        : runtime === "node"
+        ? "const found = process.env[name];"
+        : "const found = Deno.env.get(name);";
+      ok(r.stdout.includes(resolving), `${library} ${runtime}`);
+    }
+  }
+  // No --connection-type: the file says normal (as pgmonkey (Python)'s gen_default).
+  const byDefault = await checkGolden("gen_default.out", ["--filepath", "cfg.yaml"]);
+  strictEqual(byDefault.stderr.split("\n")[1], generatedCodeHeader("normal", "pgmonkey"));
+  // Upstream prints a FileNotFoundError traceback (golden gen_missing_file); we print one line.
+  const missing = await checkGolden("gen_missing_file.out", ["--filepath", "o'brien/cfg.yaml"]);
+  strictEqual(missing.code, 1);
+  strictEqual(missing.stdout, "");
+});
+
+Deno.test("header lines use pgmonkey (Python)'s descriptions", () => {
+  // reference/golden/codegen/gen_pgmonkey_*.out, line 2
+  deepStrictEqual(
+    CODEGEN_CONNECTION_TYPES.map((t) => generatedCodeHeader(t, "pgmonkey")),
+    [
+      "Generated normal synchronous connection code using pgmonkey:",
+      "Generated pooled synchronous connection code using pgmonkey:",
+      "Generated asynchronous connection code using pgmonkey:",
+      "Generated asynchronous pooled connection code using pgmonkey:",
+    ],
+  );
+  strictEqual(
+    generatedCodeHeader("async_pool", "postgres"),
+    "Generated asynchronous pooled connection code using postgres.js:",
+  );
+  strictEqual(CONNECTION_DESCRIPTIONS.pool, "pooled synchronous");
+});
+
+Deno.test("programs use the handle API, the config path and the runtime's imports", () => {
+  for (const { library, type, runtime } of PROGRAMS) {
+    const label = `${library} ${type} ${runtime}`;
+    const code = generateCode({ configPath: "c.yaml", connectionType: type, library, runtime });
+    ok(code.includes('const configFilePath = "c.yaml";'), label);
+    ok(code.endsWith("await main();\n"), label);
+    strictEqual(code.includes("Deno."), runtime === "deno" && library === "postgres", label);
+    if (library === "pgmonkey") {
+      const specifier = runtime === "node" ? "pgmonkey-deno" : "jsr:@pgmonkey/pgmonkey";
+      ok(code.includes(`import { PGConnectionManager } from "${specifier}";`), label);
+      for (
+        const call of [
+          `manager.getDatabaseConnection(configFilePath, "${type}");`,
+          "db.sql<",
+          "db.transaction(async (tx) =>",
+          "db.acquire()",
+          "conn.release()",
+          "manager.clearCache()",
+        ]
+      ) ok(code.includes(call), `${label}: ${call}`);
+    } else {
+      ok(
+        code.includes(
+          `import postgres from "${runtime === "node" ? "postgres" : "npm:postgres@3.4.9"}";`,
+        ),
+      );
+      const session = type === "normal" || type === "pool" ? "sync_settings" : "async_settings";
+      ok(code.includes(`config.${session}`), label);
+      ok(
+        !code.includes(
+          session === "sync_settings" ? "config.async_settings" : "config.sync_settings",
+        ),
+      );
+      strictEqual(
+        code.includes("max: 1, // one dedicated connection"),
+        !type.includes("pool"),
+        label,
+      );
+      ok(code.includes("generated without --resolve-env"), label);
+    }
+  }
+});
+
+Deno.test("the 16 programs and their --resolve-env forms type-check (Node ones without Deno's types)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pgm-codegen-check-" });
   try {
-    const path = `${dir}/${file}`;
-    await Deno.writeTextFile(path, code);
-    const r = await deno(["check", "--config", CONFIG.pathname, "--no-lock", path]);
-    ok(r.success, `deno check ${file} failed:\n${r.output}\n--- program ---\n${code}`);
+    const files: Record<CodegenRuntime, string[]> = { deno: [], node: [] };
+    for (const { library, type, runtime } of PROGRAMS) {
+      for (const resolveEnv of [false, true]) {
+        const code = generateCode({
+          configPath: "cfg.yaml",
+          connectionType: type,
+          library,
+          runtime,
+          resolveEnv,
+        });
+        const path = join(dir, runtime, `${library}_${type}_${resolveEnv}.ts`);
+        await Deno.mkdir(join(dir, runtime), { recursive: true });
+        await Deno.writeTextFile(
+          path,
+          runtime === "deno" ? rewriteImportsForLocalRun(code, MOD_URL) : code,
+        );
+        files[runtime].push(path);
+      }
+    }
+    const imports = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json"))).imports;
+    // Node: the npm names as `npm install pgmonkey-deno postgres yaml` gives them; no Deno namespace.
+    await Deno.writeTextFile(
+      join(dir, "node", "deno.json"),
+      JSON.stringify({
+        imports: { ...imports, "pgmonkey-deno": MOD_URL.href },
+        compilerOptions: { lib: ["esnext", "dom"] },
+      }),
+    );
+    await Deno.writeTextFile(join(dir, "deno", "deno.json"), JSON.stringify({ imports }));
+    for (const runtime of CODEGEN_RUNTIMES) {
+      const r = await deno(["check", "--no-lock", ...files[runtime]], join(dir, runtime));
+      ok(r.success, `${runtime}:\n${r.output}`);
+    }
+    // And a Deno.* call IS an error under the Node settings (the check is real).
+    const bad = join(dir, "node", "bad.ts");
+    await Deno.writeTextFile(bad, 'console.log(Deno.env.get("HOME"));\n');
+    const r = await deno(["check", "--no-lock", bad], join(dir, "node"));
+    ok(!r.success && r.output.includes("Cannot find name 'Deno'"), r.output);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-const CONFIG_PATH = "/srv/app/o'brien/pgmonkey.yaml";
-
-for (const { type, library } of PROGRAMS) {
-  const code = generateCode({ configPath: CONFIG_PATH, connectionType: type, library });
-
-  Deno.test(`${library} ${type}: a complete program using the config path and the type`, () => {
-    ok(code.length > 200);
-    ok(code.endsWith("}\n"));
-    ok(code.includes(JSON.stringify(CONFIG_PATH)), "config path as a JSON string literal");
-    ok(code.includes("SELECT version()"));
-    ok(code.includes("console.log(version)"));
-    if (library === "pgmonkey") {
-      ok(code.includes(`import { PGConnectionManager } from "${PGMONKEY_SPECIFIER}";`));
-      ok(code.includes("const manager = new PGConnectionManager();"));
-      ok(
-        code.includes(
-          `const db = await manager.getDatabaseConnection(${
-            JSON.stringify(CONFIG_PATH)
-          }, "${type}");`,
-        ),
-      );
-      ok(code.includes("await manager.clearCache();"));
-      const pooled = type === "pool" || type === "async_pool";
-      strictEqual(code.includes("db.transaction(async (tx) =>"), pooled);
-      strictEqual(code.includes("db.sql<"), !pooled);
-    } else {
-      ok(code.includes('import postgres from "npm:postgres@3.4.9";'));
-      ok(code.includes('import { parse } from "npm:yaml@2.9.1";'));
-      ok(code.includes("await sql.end();"));
-      const sessionSection = type === "normal" || type === "pool"
-        ? "sync_settings"
-        : "async_settings";
-      ok(code.includes(`config.${sessionSection}`), sessionSection);
-      const other = sessionSection === "sync_settings" ? "async_settings" : "sync_settings";
-      ok(!code.includes(`config.${other}`), `does not read ${other}`);
-      if (type === "pool") ok(code.includes("config.pool_settings"));
-      if (type === "async_pool") ok(code.includes("config.async_pool_settings"));
-      if (type === "normal" || type === "async") {
-        ok(code.includes("max: 1,"));
-        ok(!code.includes("pool_settings"));
-      }
-      ok(code.includes(`// Example: ${CONNECTION_DESCRIPTIONS[type][0].toUpperCase()}`));
-    }
-  });
-
-  Deno.test({
-    name: `${library} ${type}: the program type-checks`,
-    ignore: library === "pgmonkey" && !MOD_HAS_MANAGER,
-    fn: async () => {
-      const local = library === "pgmonkey" ? rewriteImportsForLocalRun(code, MOD_URL) : code;
-      await typeCheck(`${library}_${type}.ts`, local);
-    },
-  });
-}
+});
 
 Deno.test("generated programs are deno fmt and deno lint clean (default settings)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pgm-codegen-style-" });
   try {
-    for (const { type, library } of PROGRAMS) {
-      const code = generateCode({ configPath: "config.yaml", connectionType: type, library });
-      await Deno.writeTextFile(`${dir}/${library}_${type}.ts`, code);
+    for (const { type, library, runtime } of PROGRAMS) {
+      for (const resolveEnv of [false, true]) {
+        const code = generateCode({
+          configPath: "config.yaml",
+          connectionType: type,
+          library,
+          runtime,
+          resolveEnv,
+        });
+        await Deno.writeTextFile(join(dir, `${library}_${type}_${runtime}_${resolveEnv}.ts`), code);
+      }
     }
     const fmt = await deno(["fmt", "--check", "--no-config", dir]);
     ok(fmt.success, fmt.output);
@@ -129,52 +249,11 @@ Deno.test("generated programs are deno fmt and deno lint clean (default settings
   }
 });
 
-Deno.test("header lines use pgmonkey (Python)'s descriptions for the pgmonkey library", () => {
-  for (const type of CODEGEN_CONNECTION_TYPES) {
-    const lines = Deno.readTextFileSync(new URL(`gen_pgmonkey_${type}.out`, GOLDEN)).split("\n");
-    strictEqual(lines[0], CONFIG_DETECTED_LINE);
-    strictEqual(lines[1], generatedCodeHeader(type, "pgmonkey"));
-    // The same descriptions upstream uses for its raw-driver library.
-    match(
-      Deno.readTextFileSync(new URL(`gen_psycopg_${type}.out`, GOLDEN)).split("\n")[1],
-      new RegExp(`^Generated ${CONNECTION_DESCRIPTIONS[type]} connection code using psycopg`),
-    );
-  }
-  // Default run (no --connection-type, config says normal) prints the normal header.
-  strictEqual(
-    Deno.readTextFileSync(new URL("gen_default.out", GOLDEN)).split("\n")[1],
-    generatedCodeHeader("normal", "pgmonkey"),
-  );
-  strictEqual(
-    generatedCodeHeader("async_pool", "postgres"),
-    "Generated asynchronous pooled connection code using postgres.js:",
-  );
-});
-
-Deno.test("formatGeneratedCode: header, blank line, program", () => {
-  const options = { configPath: "cfg.yaml", connectionType: "pool", library: "pgmonkey" } as const;
-  const text = formatGeneratedCode(options);
-  strictEqual(
-    text,
-    `Generated pooled synchronous connection code using pgmonkey:\n\n${generateCode(options)}`,
-  );
-  // Like upstream, the example starts with its comment header.
-  const golden = Deno.readTextFileSync(new URL("gen_pgmonkey_pool.out", GOLDEN)).split("\n");
-  deepStrictEqual(golden.slice(2, 4), [
-    "",
-    "# Example: Pooled synchronous connection using pgmonkey",
-  ]);
-  deepStrictEqual(text.split("\n").slice(1, 3), [
-    "",
-    "// Example: Pooled synchronous connection using pgmonkey",
-  ]);
-});
-
 Deno.test("config paths are written as JSON string literals (quotes, backslashes, non-ASCII)", () => {
   for (const path of ["C:\\pg\\cfg.yaml", 'we"ird.yaml', "ünï/cfg.yaml", "rel/cfg.yaml"]) {
     for (const library of CODEGEN_LIBRARIES) {
       const code = generateCode({ configPath: path, connectionType: "normal", library });
-      ok(code.includes(JSON.stringify(path)), `${library} ${path}`);
+      ok(code.includes(`const configFilePath = ${JSON.stringify(path)};`), `${library} ${path}`);
     }
   }
 });
@@ -183,13 +262,13 @@ Deno.test("rewriteImportsForLocalRun swaps only the jsr specifier", () => {
   const code = generateCode({ configPath: "c.yaml", connectionType: "async", library: "pgmonkey" });
   const local = rewriteImportsForLocalRun(code, MOD_URL);
   ok(local.includes(`from "${MOD_URL.href}";`));
-  ok(!local.includes(PGMONKEY_SPECIFIER));
-  strictEqual(local.replace(MOD_URL.href, PGMONKEY_SPECIFIER), code);
+  ok(!local.includes("jsr:@pgmonkey/pgmonkey"));
+  strictEqual(local.replace(MOD_URL.href, "jsr:@pgmonkey/pgmonkey"), code);
   const pg = generateCode({ configPath: "c.yaml", connectionType: "async", library: "postgres" });
   strictEqual(rewriteImportsForLocalRun(pg, "file:///x/mod.ts"), pg);
 });
 
-Deno.test("unknown connection types and libraries are RangeErrors listing the valid choices", () => {
+Deno.test("unknown connection types, libraries and runtimes are RangeErrors listing the valid choices", () => {
   throws(
     () =>
       generateCode({
@@ -202,11 +281,22 @@ Deno.test("unknown connection types and libraries are RangeErrors listing the va
       message: "Unsupported connection type: 'bogus'. Valid types: normal, pool, async, async_pool",
     },
   );
+  throws(() => generatedCodeHeader("pool", "psycopg" as CodegenLibrary), {
+    name: "RangeError",
+    message: "Unsupported library: 'psycopg'. Valid libraries: pgmonkey, postgres",
+  });
   throws(
-    () => generatedCodeHeader("pool", "psycopg" as CodegenLibrary),
-    {
-      name: "RangeError",
-      message: "Unsupported library: 'psycopg'. Valid libraries: pgmonkey, postgres",
-    },
+    () =>
+      generateCode({
+        configPath: "c.yaml",
+        connectionType: "pool",
+        library: "postgres",
+        runtime: "bun" as CodegenRuntime,
+      }),
+    { name: "RangeError", message: "Unsupported runtime: 'bun'. Valid runtimes: deno, node" },
   );
+});
+
+Deno.test("teardown: remove the golden work dir", async () => {
+  await Deno.remove(work, { recursive: true });
 });

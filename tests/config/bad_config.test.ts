@@ -7,7 +7,6 @@ import { join } from "node:path";
 import process from "node:process";
 import { ConfigError } from "../../src/errors.ts";
 import { readValidatedConfig } from "../../src/config/load.ts";
-import { setWarningHandler } from "../../src/config/warn.ts";
 
 const SECRETS = ["S3cretPW", "hunter2", "swordfish"];
 const dir = mkdtempSync(join(tmpdir(), "pgm-bad-"));
@@ -256,9 +255,8 @@ for (const c of CASES) {
     async fn() {
       if (c.setup) c.setup(path);
       else if (c.content !== undefined) writeFileSync(path, c.content);
-      const previous = setWarningHandler(() => {});
-      try {
-        await rejects(readValidatedConfig(path), (e: unknown) => {
+      {
+        await rejects(readValidatedConfig(path, { onWarning: () => {} }), (e: unknown) => {
           ok(e instanceof ConfigError, `not a ConfigError: ${e}`);
           strictEqual(e.message, c.message.replaceAll("{F}", path));
           ok(!e.message.includes("\n"), "message has a newline");
@@ -266,8 +264,6 @@ for (const c of CASES) {
           strictEqual(e.file, path);
           return true;
         });
-      } finally {
-        setWarningHandler(previous);
       }
     },
   });

@@ -1,15 +1,16 @@
-import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EnvInterpolationError } from "../../src/errors.ts";
 import {
   loadConfig,
+  loadConfigFile,
   loadConfigFromObject,
+  loadConfigObject,
   readConfigText,
   readValidatedConfig,
 } from "../../src/config/load.ts";
-import { resetWarningsOnce, setWarningHandler } from "../../src/config/warn.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pgm-load-"));
 globalThis.addEventListener("unload", () => rmSync(dir, { recursive: true, force: true }));
@@ -35,10 +36,17 @@ Deno.test("loadConfig: resolveEnv interpolates; allowSensitiveDefaults is passed
   const path = file(
     "connection_settings:\n  host: '${PGM_HOST}'\n  password: '${PGM_NOPE:-dev}'\n",
   );
-  deepStrictEqual(await loadConfig(path, { resolveEnv: true, allowSensitiveDefaults: true, env }), {
+  const loaded = await loadConfigFile(path, {
+    resolveEnv: true,
+    allowSensitiveDefaults: true,
+    env,
+  });
+  deepStrictEqual(loaded.resolved, {
     connection_settings: { host: "db.internal", password: "dev" },
   });
-  await rejects(loadConfig(path, { resolveEnv: true, env }), EnvInterpolationError);
+  const strict = await loadConfigFile(path, { resolveEnv: true, env });
+  throws(() => strict.resolved, EnvInterpolationError);
+  await rejects(loadConfig(path, { resolveEnv: true }), EnvInterpolationError);
 });
 
 Deno.test("loadConfig: an empty file gives null; a list is returned as it is", async () => {
@@ -47,22 +55,16 @@ Deno.test("loadConfig: an empty file gives null; a list is returned as it is", a
 });
 
 Deno.test("loadConfig: the legacy postgresql: wrapper is unwrapped (golden probe_dep)", async () => {
-  resetWarningsOnce();
   const seen: string[] = [];
-  const previous = setWarningHandler((m) => seen.push(m));
-  try {
-    const path = file(
-      "postgresql:\n  connection_settings:\n    host: '127.0.0.1'\n    sslmode: 'prefer'\n  async_pool_settings:\n    max_size: 3\n",
-    );
-    deepStrictEqual(await loadConfig(path), {
-      connection_settings: { host: "127.0.0.1", sslmode: "prefer" },
-      async_pool_settings: { max_size: 3 },
-    });
-    strictEqual(seen.length, 1);
-    ok(seen[0].startsWith("DeprecationWarning: The top-level 'postgresql:' key"));
-  } finally {
-    setWarningHandler(previous);
-  }
+  const path = file(
+    "postgresql:\n  connection_settings:\n    host: '127.0.0.1'\n    sslmode: 'prefer'\n  async_pool_settings:\n    max_size: 3\n",
+  );
+  deepStrictEqual(await loadConfig(path, { onWarning: (m) => seen.push(m) }), {
+    connection_settings: { host: "127.0.0.1", sslmode: "prefer" },
+    async_pool_settings: { max_size: 3 },
+  });
+  strictEqual(seen.length, 1);
+  ok(seen[0].startsWith("DeprecationWarning: The top-level 'postgresql:' key"));
 });
 
 Deno.test("readConfigText: CRLF and lone CR become LF (Python text mode); a BOM is accepted", async () => {
@@ -79,7 +81,7 @@ Deno.test("loadConfigFromObject: deep-copies, normalizes and optionally interpol
   const plain = loadConfigFromObject(input) as typeof input;
   deepStrictEqual(plain, input);
   ok(plain !== input && plain.l[0] !== input.l[0]);
-  deepStrictEqual(loadConfigFromObject(input, { resolveEnv: true, env }), {
+  deepStrictEqual(loadConfigObject(input, { resolveEnv: true, env }).resolved, {
     connection_settings: { host: "db.internal", password: "s3cr3t" },
     l: [{ a: 1 }],
   });
@@ -120,4 +122,49 @@ Deno.test("readValidatedConfig: interpolation errors keep upstream's class and t
 Deno.test("loadConfigFromObject: a non-object is returned as it is", () => {
   strictEqual(loadConfigFromObject(null), null);
   strictEqual(loadConfigFromObject("x", { resolveEnv: true }), "x");
+});
+
+Deno.test("LoadedConfig: raw as written, resolved and validated from ONE read of the file", async () => {
+  const path = file(
+    "connection_type: pool\nconnection_settings:\n  port: '${PGM_PORT:-5433}'\n  hosst: x\n",
+  );
+  const warnings: string[] = [];
+  const loaded = await loadConfigFile(path, {
+    resolveEnv: true,
+    env: () => undefined,
+    onWarning: (m) => warnings.push(m),
+  });
+  deepStrictEqual(loaded.raw, {
+    connection_type: "pool",
+    connection_settings: { port: "${PGM_PORT:-5433}", hosst: "x" },
+  });
+  strictEqual(loaded.resolved, loaded.resolved, "interpolated once");
+  deepStrictEqual(loaded.resolved, {
+    connection_type: "pool",
+    connection_settings: { port: "5433", hosst: "x" },
+  });
+  const config = loaded.validate("async");
+  strictEqual(config.connection_type, "async");
+  strictEqual(config.connection_settings.port, 5433);
+  strictEqual(loaded.validate().connection_type, "pool");
+  strictEqual(warnings.length, 2);
+  ok(warnings[0].startsWith("Unknown connection settings ignored: hosst."), warnings[0]);
+  // Without resolveEnv, resolved IS the raw config.
+  const plain = await loadConfigFile(path);
+  strictEqual(plain.resolved, plain.raw);
+});
+
+Deno.test("loadConfigFile with a cache: parsed again only when the text changes", async () => {
+  const path = file("connection_settings:\n  host: a\n");
+  const cache = new Map();
+  const first = await loadConfigFile(path, {}, cache);
+  const second = await loadConfigFile(path, {}, cache);
+  strictEqual(second.raw, first.raw, "same parse");
+  writeFileSync(path, "connection_settings:\n  host: b\n");
+  const third = await loadConfigFile(path, {}, cache);
+  deepStrictEqual(third.raw, { connection_settings: { host: "b" } });
+  await rejects(loadConfigFile(join(dir, "missing.yaml"), {}, cache), {
+    name: "ConfigError",
+    message: `config file not found: ${join(dir, "missing.yaml")}`,
+  });
 });

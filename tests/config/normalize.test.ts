@@ -1,26 +1,16 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { normalizeConfig, POSTGRESQL_WRAPPER_DEPRECATION } from "../../src/config/normalize.ts";
-import {
-  emitWarning,
-  emitWarningOnce,
-  resetWarningsOnce,
-  setWarningHandler,
-} from "../../src/config/warn.ts";
+import { printWarning, type WarningHandler, warnOnce } from "../../src/config/warn.ts";
 
-function capture(fn: () => void): string[] {
+/** Runs `fn` with a fresh warning handler; returns what it received. */
+function capture(fn: (onWarning: WarningHandler) => void): string[] {
   const seen: string[] = [];
-  const previous = setWarningHandler((m) => seen.push(m));
-  try {
-    fn();
-  } finally {
-    setWarningHandler(previous);
-  }
+  fn((m) => void seen.push(m));
   return seen;
 }
 
 Deno.test("normalizeConfig: unwraps the legacy postgresql: key and drops siblings", () => {
-  resetWarningsOnce();
-  const warnings = capture(() => {
+  const warnings = capture((onWarning) => {
     deepStrictEqual(
       normalizeConfig({
         postgresql: {
@@ -28,7 +18,7 @@ Deno.test("normalizeConfig: unwraps the legacy postgresql: key and drops sibling
           async_pool_settings: { max_size: 3 },
         },
         other: 1,
-      }),
+      }, onWarning),
       {
         connection_settings: { host: "127.0.0.1", sslmode: "prefer" },
         async_pool_settings: { max_size: 3 },
@@ -41,50 +31,42 @@ Deno.test("normalizeConfig: unwraps the legacy postgresql: key and drops sibling
   strictEqual(warnings[0], `DeprecationWarning: ${POSTGRESQL_WRAPPER_DEPRECATION}`);
 });
 
-Deno.test("normalizeConfig: the deprecation warning is emitted once per process", () => {
-  resetWarningsOnce();
-  const warnings = capture(() => {
-    normalizeConfig({ postgresql: {} });
-    normalizeConfig({ postgresql: {} });
+Deno.test("normalizeConfig: the deprecation warning is given once per handler", () => {
+  const warnings = capture((onWarning) => {
+    normalizeConfig({ postgresql: {} }, onWarning);
+    normalizeConfig({ postgresql: {} }, onWarning);
   });
   strictEqual(warnings.length, 1);
+  strictEqual(capture((onWarning) => normalizeConfig({ postgresql: {} }, onWarning)).length, 1);
 });
 
 Deno.test("normalizeConfig: anything else is returned unchanged", () => {
   const cfg = { connection_settings: {} };
-  const warnings = capture(() => {
-    strictEqual(normalizeConfig(cfg), cfg);
-    strictEqual(normalizeConfig(null), null);
-    deepStrictEqual(normalizeConfig(["postgresql"]), ["postgresql"]);
+  const warnings = capture((onWarning) => {
+    strictEqual(normalizeConfig(cfg, onWarning), cfg);
+    strictEqual(normalizeConfig(null, onWarning), null);
+    deepStrictEqual(normalizeConfig(["postgresql"], onWarning), ["postgresql"]);
   });
   deepStrictEqual(warnings, []);
 });
 
-Deno.test("setWarningHandler: returns the previous handler; null restores console.warn", () => {
-  const seen: string[] = [];
-  const original = setWarningHandler((m) => seen.push(m));
-  emitWarning("one");
-  const mine = setWarningHandler(null);
-  mine("two");
-  deepStrictEqual(seen, ["one", "two"]);
+Deno.test("printWarning: the default handler prints the message with console.warn", () => {
   const originalWarn = console.warn;
   const printed: unknown[] = [];
   console.warn = (...args: unknown[]) => printed.push(...args);
   try {
-    emitWarning("three");
+    printWarning("three");
   } finally {
     console.warn = originalWarn;
-    setWarningHandler(original);
   }
   deepStrictEqual(printed, ["three"]);
 });
 
-Deno.test("emitWarningOnce: keyed by id", () => {
-  resetWarningsOnce();
-  const warnings = capture(() => {
-    strictEqual(emitWarningOnce("a", "x"), true);
-    strictEqual(emitWarningOnce("a", "x"), false);
-    strictEqual(emitWarningOnce("b", "y"), true);
+Deno.test("warnOnce: keyed by handler and id", () => {
+  const warnings = capture((onWarning) => {
+    strictEqual(warnOnce(onWarning, "a", "x"), true);
+    strictEqual(warnOnce(onWarning, "a", "x"), false);
+    strictEqual(warnOnce(onWarning, "b", "y"), true);
   });
   deepStrictEqual(warnings, ["x", "y"]);
 });

@@ -1,8 +1,8 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { CONFIG_TEMPLATE } from "../../src/config/template.ts";
+import { CONFIG_SCHEMA_URL } from "../../src/config/schema.ts";
 import { parseYaml } from "../../src/config/yaml.ts";
 import { validateConfig } from "../../src/config/validate.ts";
-import { setWarningHandler } from "../../src/config/warn.ts";
 
 // Verbatim copy of upstream's src/pgmonkey/common/templates/postgres.yaml
 // (reference/golden/templates/pgconfig_create_template.yaml, md5 c1af703c…).
@@ -137,8 +137,9 @@ Deno.test("CONFIG_TEMPLATE: parses to exactly what upstream's template parses to
   });
 });
 
-Deno.test("CONFIG_TEMPLATE: same layout as upstream (83 lines, same blank and comment lines)", () => {
-  const ours = CONFIG_TEMPLATE.split("\n");
+Deno.test("CONFIG_TEMPLATE: the schema line, then upstream's layout (83 lines, same blank and comment lines)", () => {
+  const [schemaLine, ...ours] = CONFIG_TEMPLATE.split("\n");
+  strictEqual(schemaLine, `# yaml-language-server: $schema=${CONFIG_SCHEMA_URL}`);
   const theirs = GOLDEN.split("\n");
   strictEqual(ours.length, theirs.length);
   strictEqual(ours.length - 1, 83);
@@ -164,9 +165,8 @@ Deno.test("CONFIG_TEMPLATE: TypeScript wording, no Python API names", () => {
 
 Deno.test("CONFIG_TEMPLATE: validates without warnings", () => {
   const seen: string[] = [];
-  const previous = setWarningHandler((m) => seen.push(m));
-  try {
-    const cfg = validateConfig(parseYaml(CONFIG_TEMPLATE));
+  {
+    const cfg = validateConfig(parseYaml(CONFIG_TEMPLATE), { onWarning: (m) => seen.push(m) });
     deepStrictEqual(cfg, {
       connection_type: "normal",
       connection_settings: {
@@ -207,8 +207,6 @@ Deno.test("CONFIG_TEMPLATE: validates without warnings", () => {
         check_on_checkout: false,
       },
     });
-  } finally {
-    setWarningHandler(previous);
   }
   deepStrictEqual(seen, []);
 });

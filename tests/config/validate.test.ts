@@ -1,17 +1,12 @@
 import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
 import type { ConfigError } from "../../src/errors.ts";
 import { parseBoolean, resolveConnectionType, validateConfig } from "../../src/config/validate.ts";
-import { setWarningHandler } from "../../src/config/warn.ts";
+import type { WarningHandler } from "../../src/config/warn.ts";
 import type { PgMonkeyConfig } from "../../src/config/types.ts";
 
-function withWarnings<T>(fn: () => T): [T, string[]] {
+function withWarnings<T>(fn: (onWarning: WarningHandler) => T): [T, string[]] {
   const seen: string[] = [];
-  const previous = setWarningHandler((m) => seen.push(m));
-  try {
-    return [fn(), seen];
-  } finally {
-    setWarningHandler(previous);
-  }
+  return [fn((m) => void seen.push(m)), seen];
 }
 
 const EMPTY_SECTIONS = {
@@ -22,8 +17,8 @@ const EMPTY_SECTIONS = {
 };
 
 Deno.test("validateConfig: a minimal config gets every section and type normal", () => {
-  const [cfg, warnings] = withWarnings(() =>
-    validateConfig({ connection_settings: { host: "db" } })
+  const [cfg, warnings] = withWarnings((onWarning) =>
+    validateConfig({ connection_settings: { host: "db" } }, { onWarning })
   );
   deepStrictEqual(
     cfg,
@@ -37,8 +32,10 @@ Deno.test("validateConfig: a minimal config gets every section and type normal",
 });
 
 Deno.test("validateConfig: unknown connection settings: one warning with upstream's text, keys dropped", () => {
-  const [cfg, warnings] = withWarnings(() =>
-    validateConfig({ connection_settings: { hosst: "x", host: "db", Port: 1, zzz: null } })
+  const [cfg, warnings] = withWarnings((onWarning) =>
+    validateConfig({ connection_settings: { hosst: "x", host: "db", Port: 1, zzz: null } }, {
+      onWarning,
+    })
   );
   deepStrictEqual(cfg.connection_settings, { host: "db" });
   deepStrictEqual(warnings, [
@@ -47,7 +44,7 @@ Deno.test("validateConfig: unknown connection settings: one warning with upstrea
 });
 
 Deno.test("validateConfig: null and '' mean unset ('' keys listed in emptyKeys); 0 and false are kept", () => {
-  const [cfg] = withWarnings(() =>
+  const [cfg] = withWarnings((onWarning) =>
     validateConfig({
       connection_settings: {
         user: null,
@@ -58,7 +55,7 @@ Deno.test("validateConfig: null and '' mean unset ('' keys listed in emptyKeys);
         keepalives: 0,
         autocommit: false,
       },
-    })
+    }, { onWarning })
   );
   deepStrictEqual(cfg.connection_settings, {
     connect_timeout: 0,
@@ -139,7 +136,7 @@ Deno.test("validateConfig: session settings use Python str() and drop nulls", ()
 });
 
 Deno.test("validateConfig: pool settings: known keys typed, numeric strings accepted, min/max compared as numbers", () => {
-  const [cfg, warnings] = withWarnings(() =>
+  const [cfg, warnings] = withWarnings((onWarning) =>
     validateConfig({
       connection_settings: {},
       pool_settings: {
@@ -155,7 +152,7 @@ Deno.test("validateConfig: pool settings: known keys typed, numeric strings acce
         name: "main",
       },
       async_pool_settings: { min_size: 1, max_size: 1, kwarg: 1, another: 2, open: true },
-    })
+    }, { onWarning })
   );
   deepStrictEqual(cfg.pool_settings, {
     min_size: 5,
@@ -186,8 +183,8 @@ Deno.test("validateConfig: falsy sections are empty, as Python's `or {}`", () =>
 });
 
 Deno.test("validateConfig: other top-level keys are ignored silently", () => {
-  const [cfg, warnings] = withWarnings(() =>
-    validateConfig({ connection_settings: {}, extra: { anything: [1] }, version: 3 })
+  const [cfg, warnings] = withWarnings((onWarning) =>
+    validateConfig({ connection_settings: {}, extra: { anything: [1] }, version: 3 }, { onWarning })
   );
   deepStrictEqual(cfg, { connection_type: "normal", connection_settings: {}, ...EMPTY_SECTIONS });
   deepStrictEqual(warnings, []);

@@ -1,20 +1,16 @@
 import { deepStrictEqual, throws } from "node:assert/strict";
 import { validateConfig } from "../../src/config/validate.ts";
-import { setWarningHandler } from "../../src/config/warn.ts";
 import { parseYaml } from "../../src/config/yaml.ts";
 
 function settings(cs: Record<string, unknown>): [Record<string, unknown>, string[]] {
   const seen: string[] = [];
-  const previous = setWarningHandler((m) => seen.push(m));
-  try {
-    return [
-      validateConfig({ connection_settings: cs }, { file: "c.yaml" })
-        .connection_settings as Record<string, unknown>,
-      seen,
-    ];
-  } finally {
-    setWarningHandler(previous);
-  }
+  return [
+    validateConfig({ connection_settings: cs }, {
+      file: "c.yaml",
+      onWarning: (m) => seen.push(m),
+    }).connection_settings as Record<string, unknown>,
+    seen,
+  ];
 }
 
 Deno.test("validateConfig: the libpq keys Python drops are ours, read without a warning", () => {

@@ -8,7 +8,6 @@ import { Readable } from "node:stream";
 import { join } from "node:path";
 import postgres from "postgres";
 import { ConfigError, PGConnectionManager, PoolTimeoutError } from "../../mod.ts";
-import { setWarningHandler } from "../../src/config/warn.ts";
 import { freshDatabase, testServer } from "../support/db.ts";
 
 const db0 = await freshDatabase("pool_behaviour");
@@ -292,9 +291,8 @@ Deno.test("postgres.js options pass through on all four types; the layer's own a
 });
 
 Deno.test("server WARNINGs reach the warning handler; NOTICEs are dropped; onnotice overrides", async () => {
-  const m = new PGConnectionManager();
   const warnings: string[] = [];
-  const previous = setWarningHandler((w) => warnings.push(w));
+  const m = new PGConnectionManager({ onWarning: (w) => warnings.push(w) });
   try {
     const db = await m.getDatabaseConnectionFromConfig(config(), "pool");
     await db.sql`DO $$ BEGIN RAISE NOTICE 'just a notice'; RAISE WARNING 'watch out'; END $$`;
@@ -306,7 +304,6 @@ Deno.test("server WARNINGs reach the warning handler; NOTICEs are dropped; onnot
     await db2.sql`DO $$ BEGIN RAISE NOTICE 'n1'; END $$`;
     assert.deepEqual(notices, ["n1"]);
   } finally {
-    setWarningHandler(previous);
     await m.clearCache();
   }
 });

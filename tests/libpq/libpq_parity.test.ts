@@ -17,7 +17,6 @@ import { validateConfig } from "../../src/config/validate.ts";
 import { passwordFor, resolveTarget } from "../../src/libpq/resolve.ts";
 import type { ResolvedTarget } from "../../src/libpq/target.ts";
 import { effectiveConnectTimeout, parseLibpqInt } from "../../src/libpq/values.ts";
-import { setWarningHandler } from "../../src/config/warn.ts";
 import { scratch, testEnvironment } from "./_environment.ts";
 
 interface LibpqResult {
@@ -259,13 +258,8 @@ Deno.test("resolveTarget agrees with the real libpq", async () => {
       libpqCases.map(({ conninfo, env }) => ({ conninfo, env })),
     );
     const ourWarnings: string[] = [];
-    const previous = setWarningHandler((m) => ourWarnings.push(m));
-    try {
-      for (let i = 0; i < libpqCases.length; i++) {
-        await compare(libpqCases[i], results[i], userName, ourWarnings);
-      }
-    } finally {
-      setWarningHandler(previous);
+    for (let i = 0; i < libpqCases.length; i++) {
+      await compare(libpqCases[i], results[i], userName, ourWarnings);
     }
     const libpqWarnings = stderr.split("\n").filter((l) => l.startsWith("WARNING:"));
     deepStrictEqual(ourWarnings, libpqWarnings);
@@ -294,7 +288,9 @@ async function compare(
   let target: ResolvedTarget | undefined;
   let ours: unknown;
   try {
-    const validated = validateConfig({ connection_settings: settings }).connection_settings;
+    const validated = validateConfig({ connection_settings: settings }, {
+      onWarning: (m) => warnings.push(m),
+    }).connection_settings;
     target = await resolveTarget(validated, environment);
   } catch (e) {
     ours = e;

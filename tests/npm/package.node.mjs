@@ -236,7 +236,11 @@ test("the pgmonkey bin: pgconfig test with every connection type", async () => {
   }
   const bad = await pgmonkey(["pgconfig", "test", "--connconfig", configPath]);
   assert.equal(bad.code, 1, "without --resolve-env the password is the literal placeholder");
-  assert.match(bad.stderr, /^pgmonkey: connection test failed: /);
+  // A one-line hint at --resolve-env first, then the one-line failure.
+  assert.match(
+    bad.stderr,
+    /^pgmonkey: hint: .*pass --resolve-env to resolve it\npgmonkey: connection test failed: /,
+  );
 });
 
 test("the pgmonkey bin: pgserverconfig, --version and usage errors", async () => {
