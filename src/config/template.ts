@@ -86,6 +86,14 @@ async_pool_settings:
   # reconnect_timeout: 300  # Seconds to keep trying to reconnect failed connections (0 = forever)
   # num_workers: 3  # Accepted for compatibility with pgmonkey (Python); no effect here
 
+# Settings of pgmonkey for Deno/Node only (pgmonkey (Python) ignores this section).
+# js_settings:
+#   pgbouncer: false  # PgBouncer (transaction pooling) in front of the server
+#   notices: 'warnings'  # Server notices: warnings, all, none
+#   leak_detection_threshold: 0  # Seconds a borrowed connection may be held before a warning (0 = off)
+#   foreign_connections: 'warn'  # Another pooled connection used inside transaction(): warn, reject, allow
+#   reread_secrets: false  # Read from_file/from_env passwords again for each new connection
+
 # -- Advanced: environment variable interpolation (opt-in) --
 # By default, pgmonkey uses the literal values above as-is.
 # If you need to inject secrets at runtime instead of hardcoding them,

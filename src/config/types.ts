@@ -208,6 +208,52 @@ export interface PoolSettings {
 /** Session settings (GUC name → value as text, Python `str(value)` semantics). */
 export type SessionSettings = Record<string, string>;
 
+/** How server NOTICE/WARNING messages are reported (`js_settings.notices`). */
+export type NoticeMode = "warnings" | "all" | "none";
+
+/** What to do when code inside `transaction(fn)` queries another connection of the same pool. */
+export type ForeignConnectionPolicy = "warn" | "reject" | "allow";
+
+/**
+ * `js_settings`: the section of this library (pgmonkey for Deno/Node). pgmonkey
+ * (Python) ignores top-level sections it does not know, so these keys never
+ * change what the same file means there. Every key is optional.
+ */
+export interface JsSettings {
+  /**
+   * PgBouncer in transaction pooling mode in front of the server: no named
+   * prepared statements, session settings applied with `SET LOCAL` in each
+   * `transaction()` instead of as startup parameters, `LISTEN` refused.
+   */
+  pgbouncer?: boolean;
+  /** Server notices: `warnings` (default: WARNINGs to `onWarning`), `all`, or `none`. */
+  notices?: NoticeMode;
+  /**
+   * Seconds a borrowed connection (`acquire()`, `transaction()`) may be held
+   * before one warning with the borrower's stack is logged (0: off, the default).
+   */
+  leak_detection_threshold?: number;
+  /**
+   * A statement on another connection of the same pool inside
+   * `transaction(fn)`: `warn` (default), `reject`, or `allow`.
+   */
+  foreign_connections?: ForeignConnectionPolicy;
+  /**
+   * Read a `from_file` / `from_env` password again for every new physical
+   * connection (rotating secrets); default false.
+   */
+  reread_secrets?: boolean;
+}
+
+/** The keys `js_settings` may hold. */
+export const JS_SETTING_KEYS: readonly string[] = [
+  "pgbouncer",
+  "notices",
+  "leak_detection_threshold",
+  "foreign_connections",
+  "reread_secrets",
+];
+
 /** A validated pgmonkey config: every section present, every value typed. */
 export interface PgMonkeyConfig {
   /** `connection_type` from the file, or `normal`. */
@@ -222,6 +268,8 @@ export interface PgMonkeyConfig {
   pool_settings: PoolSettings;
   /** Pool parameters for `async_pool`. */
   async_pool_settings: PoolSettings;
+  /** This library's own section (ignored by pgmonkey (Python)). */
+  js_settings: JsSettings;
 }
 
 /** A parsed but not yet validated config (what YAML gave, after interpolation). */

@@ -32,8 +32,12 @@ import {
   CONNECTION_TYPES,
   type ConnectionSettings,
   type ConnectionType,
+  type ForeignConnectionPolicy,
+  JS_SETTING_KEYS,
+  type JsSettings,
   LIBPQ_EXTRA_SETTING_KEYS,
   LOAD_BALANCE_HOSTS,
+  type NoticeMode,
   type PgMonkeyConfig,
   type PoolSettings,
   type SessionSettings,
@@ -595,5 +599,44 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): PgM
       "async_pool_settings",
       raw.async_pool_settings,
     ),
+    js_settings: validateJsSettings(where, raw.js_settings),
   };
 }
+
+/**
+ * `js_settings`, this library's own section: unknown keys are an error (a
+ * misspelt key would otherwise silently do nothing; Python ignores the whole
+ * section, so this never affects it).
+ */
+function validateJsSettings(where: Where, raw: unknown): JsSettings {
+  const section = "js_settings";
+  if (!pyTruthy(raw)) return {};
+  if (!isMapping(raw)) expected(where, section, "a mapping", raw);
+  const out: JsSettings = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const key = `${section}.${name}`;
+    if (!JS_SETTING_KEYS.includes(name)) {
+      fail(where, key, `unknown key; expected one of: ${JS_SETTING_KEYS.join(", ")}`);
+    }
+    if (isSkipped(where, value)) continue;
+    switch (name) {
+      case "pgbouncer":
+      case "reread_secrets":
+        out[name] = booleanSetting(where, key, value);
+        break;
+      case "leak_detection_threshold":
+        out.leak_detection_threshold = nonNegativeNumber(where, key, value);
+        break;
+      case "notices":
+        out.notices = oneOf(where, key, "notices", value, NOTICE_MODES);
+        break;
+      case "foreign_connections":
+        out.foreign_connections = oneOf(where, key, "foreign_connections", value, FOREIGN_POLICIES);
+        break;
+    }
+  }
+  return out;
+}
+
+const NOTICE_MODES: readonly NoticeMode[] = ["warnings", "all", "none"];
+const FOREIGN_POLICIES: readonly ForeignConnectionPolicy[] = ["warn", "reject", "allow"];

@@ -85,14 +85,17 @@ function shuffled<T>(xs: T[]): T[] {
   return out;
 }
 
-/** What kind of session a connection is (libpq's checks for target_session_attrs). */
+/**
+ * What kind of session a connection is, as libpq decides it for
+ * target_session_attrs: read-only when `default_transaction_read_only` or
+ * `in_hot_standby` is on (reported at startup by PostgreSQL 14+; otherwise
+ * asked with `SHOW transaction_read_only` and `pg_is_in_recovery()`).
+ */
 export async function sessionKind(conn: Conn): Promise<{ readOnly: boolean; standby: boolean }> {
   const p = conn.sql.parameters as Record<string, string | undefined>;
   if (p.default_transaction_read_only !== undefined && p.in_hot_standby !== undefined) {
-    return {
-      readOnly: p.default_transaction_read_only === "on",
-      standby: p.in_hot_standby === "on",
-    };
+    const standby = p.in_hot_standby === "on";
+    return { readOnly: standby || p.default_transaction_read_only === "on", standby };
   }
   const [[ro], [rec]] = await conn.sql.unsafe(
     "SHOW transaction_read_only; SELECT pg_catalog.pg_is_in_recovery() AS standby",

@@ -91,6 +91,8 @@ export interface HandleParts {
   label: string;
   /** Milliseconds BEGIN/ROLLBACK may take on a dedicated handle (its `connect_timeout`). */
   dedicatedBoundMs: number;
+  /** `SET LOCAL …` for the start of each transaction (behind PgBouncer), or empty. */
+  setLocal?: string;
 }
 
 /** Attempts at a checked checkout before its error is given to the caller. */
@@ -123,6 +125,7 @@ export class PGConnection implements AsyncDisposable {
   readonly #front: postgres.Sql;
   readonly #label: string;
   readonly #boundMs: number;
+  readonly #setLocal: string | undefined;
   #closing?: Promise<void>;
   readonly #leaseHost = { facade: undefined as unknown as Sql, label: () => this.#describe() };
 
@@ -134,6 +137,7 @@ export class PGConnection implements AsyncDisposable {
     this.#front = parts.front;
     this.#label = parts.label;
     this.#boundMs = parts.plan.pooled ? parts.plan.pool.timeout * 1000 : parts.dedicatedBoundMs;
+    this.#setLocal = parts.setLocal || undefined;
     this.sql = createFacade(parts.front, {
       dispatch: (q: RawQuery) => this.#pool.dispatch(q),
       cancelWaiting: (q: RawQuery) => this.#pool.cancelWaiting(q),
@@ -142,6 +146,10 @@ export class PGConnection implements AsyncDisposable {
       close: (timeout) => this.close(timeout),
       parameters: () => this.#pool.parameters,
       label: () => this.#describe(),
+      listenRefused: parts.plan.pgbouncer
+        ? "LISTEN does not work behind PgBouncer in transaction pooling mode " +
+          "(js_settings.pgbouncer): use a direct connection to the server for notifications"
+        : undefined,
     });
     this.#leaseHost.facade = this.sql;
   }
@@ -175,6 +183,7 @@ export class PGConnection implements AsyncDisposable {
         boundMs: this.#boundMs,
         autocommit: this.#plan.autocommit,
         onReplaced: () => this.#pool.countReplaced(),
+        afterBegin: this.#setLocal,
       },
       fn,
       options,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ConnectionType, PgMonkeyConfig } from "../config/types.ts";
+import type { ConnectionType, NoticeMode, PgMonkeyConfig } from "../config/types.ts";
 import { ConfigError, ConnectionError, type ConnectionTarget } from "../errors.ts";
 import { printWarning, type WarningHandler } from "../config/warn.ts";
 import { PGConnection } from "./handle.ts";
@@ -16,6 +16,7 @@ import {
   DEFAULT_CONNECT_TIMEOUT,
   planConnection,
   type PostgresPassthrough,
+  setLocalStatements,
 } from "./options.ts";
 import {
   type LibpqEnvironment,
@@ -34,6 +35,7 @@ import { type ConnectPlan, negotiateAny } from "./connector.ts";
 import { createInstance } from "./_postgresjs/create.ts";
 import { failedSocket } from "./_postgresjs/failed_socket.ts";
 import { TypeRegistry } from "./_postgresjs/type_registry.ts";
+import { internalsProblem } from "./_postgresjs/version.ts";
 import { TrackedSocket } from "./transport/tracked_socket.ts";
 
 /** Options of {@link openConnection}. */
@@ -83,14 +85,28 @@ export function describeConnectError(e: unknown, sessionSection: string): string
   if (err?.code === "42704" || /configuration parameter|invalid value for parameter/.test(reason)) {
     reason += ` (check ${sessionSection})`;
   }
+  if (/unsupported startup parameter/.test(reason)) {
+    reason += ` (behind PgBouncer, set js_settings.pgbouncer: true so that ${sessionSection} ` +
+      `are applied with SET LOCAL)`;
+  }
   return reason;
 }
 
-/** The default NOTICE handler: server WARNINGs become pgmonkey warnings; the rest is dropped. */
-function defaultNotice(warn: WarningHandler): (notice: Record<string, unknown>) => void {
+/**
+ * The NOTICE handler for `js_settings.notices`: `warnings` (default) sends
+ * server WARNINGs to the warning handler and drops the rest; `all` sends
+ * every notice; `none` drops them all.
+ */
+function defaultNotice(
+  warn: WarningHandler,
+  mode: NoticeMode = "warnings",
+): (notice: Record<string, unknown>) => void {
   return (notice) => {
-    const severity = String(notice.severity ?? notice.severity_local ?? "");
-    if (severity === "WARNING") warn(`server WARNING: ${String(notice.message ?? "")}`);
+    if (mode === "none") return;
+    const severity = String(notice.severity ?? notice.severity_local ?? "NOTICE");
+    if (mode === "all" || severity === "WARNING") {
+      warn(`server ${severity}: ${String(notice.message ?? "")}`);
+    }
   };
 }
 
@@ -125,6 +141,8 @@ export async function openConnection(
   type: ConnectionType,
   options: OpenOptions = {},
 ): Promise<PGConnection> {
+  const problem = internalsProblem();
+  if (problem) throw new Error(problem);
   checkPassthrough(options.postgres as Record<string, unknown> | undefined);
   const plan = planConnection(config, type);
   const warn = options.onWarning ?? printWarning;
@@ -184,7 +202,7 @@ export async function openConnection(
       return found.password ?? "";
     },
     passthrough: options.postgres,
-    onnotice: defaultNotice(warn),
+    onnotice: defaultNotice(warn, plan.js.notices),
   });
   const connSettings: ConnSettings = {
     instanceOptions: (endpoint) => connectionOptions(plan, endpoint, input(endpoint)),
@@ -226,6 +244,7 @@ export async function openConnection(
     front,
     label,
     dedicatedBoundMs: connect.connectTimeout * 1000,
+    setLocal: plan.pgbouncer ? setLocalStatements({ ...target.envSettings, ...plan.session }) : "",
   });
   try {
     await pool.warmUp();

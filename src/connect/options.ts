@@ -9,6 +9,7 @@
 import type {
   ConnectionSettings,
   ConnectionType,
+  JsSettings,
   PgMonkeyConfig,
   PoolSettings,
   SessionSettings,
@@ -61,7 +62,23 @@ export interface ConnectionPlan {
   pool: PoolPolicy;
   /** Connection parameters. */
   settings: ConnectionSettings;
+  /** This library's own settings (`js_settings`). */
+  js: JsSettings;
+  /**
+   * Behind PgBouncer in transaction pooling mode: session settings go into
+   * each transaction with `SET LOCAL` (see {@link setLocalStatements}) instead
+   * of the startup packet; no named prepared statements.
+   */
+  pgbouncer: boolean;
 }
+
+/** Startup parameters PgBouncer accepts besides `application_name` (it tracks them). */
+const PGBOUNCER_STARTUP = new Set([
+  "client_encoding",
+  "datestyle",
+  "timezone",
+  "standard_conforming_strings",
+]);
 
 /** True for the two pooled types. */
 export function isPooled(type: ConnectionType): boolean {
@@ -98,6 +115,7 @@ export function poolPolicy(p: PoolSettings): PoolPolicy {
  *   async_settings: {},
  *   pool_settings: { min_size: 2, max_size: 8 },
  *   async_pool_settings: {},
+ *   js_settings: {},
  * }, "pool");
  * console.log(plan.pool.maxSize); // 8
  * ```
@@ -124,7 +142,38 @@ export function planConnection(config: PgMonkeyConfig, type: ConnectionType): Co
       ? poolPolicy(type === "pool" ? config.pool_settings : config.async_pool_settings)
       : dedicated,
     settings: config.connection_settings,
+    js: config.js_settings ?? {},
+    pgbouncer: config.js_settings?.pgbouncer === true,
   };
+}
+
+/** A SQL string literal. */
+function literal(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** A SQL identifier (a setting name such as `statement_timeout` or `app.tenant`). */
+function identifier(name: string): string {
+  return name.split(".").map((part) => `"${part.replace(/"/g, '""')}"`).join(".");
+}
+
+/**
+ * The session settings that cannot travel as startup parameters behind
+ * PgBouncer, as `SET LOCAL` statements for the start of each transaction
+ * (one string; empty when there are none).
+ *
+ * @example
+ * ```ts
+ * import { setLocalStatements } from "./options.ts";
+ * setLocalStatements({ statement_timeout: "5s", TimeZone: "UTC" });
+ * // 'SET LOCAL "statement_timeout" TO \'5s\'' (TimeZone stays a startup parameter)
+ * ```
+ */
+export function setLocalStatements(session: Readonly<Record<string, string>>): string {
+  return Object.entries(session)
+    .filter(([name]) => !PGBOUNCER_STARTUP.has(name.toLowerCase()))
+    .map(([name, value]) => `SET LOCAL ${identifier(name)} TO ${literal(value)}`)
+    .join("; ");
 }
 
 /** libpq's default host when a config leaves it out. */
@@ -302,6 +351,7 @@ export interface ConnectionOptionsInput {
  *   async_settings: {},
  *   pool_settings: {},
  *   async_pool_settings: {},
+ *   js_settings: {},
  * }, "pool");
  * const o = connectionOptions(plan, { host: "db", port: 5432 }, {
  *   user: "app", database: "app", pass: "", onnotice: () => {},
@@ -317,10 +367,12 @@ export function connectionOptions(
   const p = input.passthrough ?? {};
   const connection: Record<string, unknown> = {
     application_name: input.applicationName ?? plan.settings.application_name ?? "",
-    ...input.startup,
   };
-  for (const [name, value] of Object.entries(plan.session)) connection[name] = value;
-  Object.assign(connection, p.connection ?? {});
+  const startup = { ...input.startup, ...plan.session, ...p.connection as Record<string, string> };
+  for (const [name, value] of Object.entries(startup)) {
+    // Behind PgBouncer only what it accepts goes into the startup packet; the rest is SET LOCAL.
+    if (!plan.pgbouncer || PGBOUNCER_STARTUP.has(name.toLowerCase())) connection[name] = value;
+  }
   return {
     ...p,
     host: endpoint.host,
@@ -336,7 +388,8 @@ export function connectionOptions(
     connect_timeout: 0,
     keep_alive: null,
     fetch_types: false,
-    prepare: p.prepare ?? true,
+    // Named prepared statements do not survive PgBouncer's transaction pooling.
+    prepare: plan.pgbouncer ? false : p.prepare ?? true,
     max_pipeline: p.max_pipeline ?? 100,
     debug: p.debug ?? false,
     backoff: p.backoff ?? defaultBackoff,

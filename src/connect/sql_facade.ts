@@ -44,6 +44,8 @@ export interface FacadeHost {
   parameters(): Record<string, string>;
   /** A one-line label for `inspect` (no secrets). */
   label(): string;
+  /** Why `listen` is refused (PgBouncer in transaction mode), if it is. */
+  listenRefused?: string;
 }
 
 /** Builds `db.sql` on `front` for `host`. */
@@ -87,7 +89,10 @@ export function createFacade(front: postgres.Sql, host: FacadeHost): postgres.Sq
     file,
     notify: (channel: string, payload: unknown) =>
       unsafe("select pg_notify($1, $2)", [channel, "" + payload]),
-    listen: front.listen,
+    listen: host.listenRefused === undefined
+      ? front.listen
+      : () =>
+        Promise.reject(Object.assign(new Error(host.listenRefused), { code: "LISTEN_REFUSED" })),
     subscribe: front.subscribe,
     largeObject: (oid?: number, mode?: number) => largeObject(host, oid, mode),
     begin,

@@ -171,6 +171,8 @@ export interface TransactionRun {
   autocommit: boolean;
   /** Called when BEGIN found a dead connection and the work moves to another one. */
   onReplaced(): void;
+  /** Statements sent with BEGIN in the same round trip (`SET LOCAL …` behind PgBouncer). */
+  afterBegin?: string;
 }
 
 /** Attempts at BEGIN (on fresh connections) before its error is given to the caller. */
@@ -182,7 +184,9 @@ export async function runTransaction<T>(
   fn: (tx: TransactionSql) => T | Promise<T>,
   options: TransactionOptions | string = {},
 ): Promise<T> {
-  const begin = beginStatement(options);
+  const begin = run.afterBegin
+    ? `${beginStatement(options)}; ${run.afterBegin}`
+    : beginStatement(options);
   for (let attempt = 1;; attempt++) {
     const lease = await run.borrow();
     const state: TxState = { inTransaction: !run.autocommit, savepoints: 0 };

@@ -60,6 +60,9 @@ const PUBLIC = [
   "SslNegotiation",
   "TargetSessionAttrs",
   "LoadBalanceHosts",
+  "JsSettings",
+  "NoticeMode",
+  "ForeignConnectionPolicy",
   // load, validate, redact, warnings
   "loadConfig",
   "loadConfigFromObject",

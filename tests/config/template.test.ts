@@ -137,9 +137,17 @@ Deno.test("CONFIG_TEMPLATE: parses to exactly what upstream's template parses to
   });
 });
 
-Deno.test("CONFIG_TEMPLATE: the schema line, then upstream's layout (83 lines, same blank and comment lines)", () => {
+Deno.test("CONFIG_TEMPLATE: the schema line, then upstream's layout (83 lines, same blank and comment lines) with our commented js_settings block", () => {
   const [schemaLine, ...ours] = CONFIG_TEMPLATE.split("\n");
   strictEqual(schemaLine, `# yaml-language-server: $schema=${CONFIG_SCHEMA_URL}`);
+  // Our own section, commented out (so the template parses exactly as upstream's): 8 lines.
+  const js = ours.indexOf(
+    "# Settings of pgmonkey for Deno/Node only (pgmonkey (Python) ignores this section).",
+  );
+  ok(js > 0);
+  const block = ours.splice(js, 8);
+  strictEqual(block[1], "# js_settings:");
+  ok(block.slice(0, 7).every((l) => l.startsWith("#")) && block[7] === "");
   const theirs = GOLDEN.split("\n");
   strictEqual(ours.length, theirs.length);
   strictEqual(ours.length - 1, 83);
@@ -198,6 +206,7 @@ Deno.test("CONFIG_TEMPLATE: validates without warnings", () => {
         statement_timeout: "30000",
         lock_timeout: "10000",
       },
+      js_settings: {},
       async_pool_settings: {
         min_size: 5,
         max_size: 20,

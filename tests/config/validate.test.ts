@@ -14,6 +14,7 @@ const EMPTY_SECTIONS = {
   async_settings: {},
   pool_settings: {},
   async_pool_settings: {},
+  js_settings: {},
 };
 
 Deno.test("validateConfig: a minimal config gets every section and type normal", () => {
@@ -307,5 +308,40 @@ Deno.test("validateConfig: allowUnresolved leaves ${VAR} / from_env / from_file 
   throws(
     () => validateConfig({ connection_settings: { port: "abc" } }, { allowUnresolved: true }),
     /connection_settings\.port: expected an integer from 1 to 65535, got 'abc'/,
+  );
+});
+
+Deno.test("validateConfig: js_settings, this library's own section, is checked strictly", () => {
+  const cfg = validateConfig({
+    connection_settings: { host: "db" },
+    js_settings: {
+      pgbouncer: "yes",
+      notices: "all",
+      leak_detection_threshold: "2.5",
+      foreign_connections: "reject",
+      reread_secrets: true,
+    },
+  });
+  deepStrictEqual(cfg.js_settings, {
+    pgbouncer: true,
+    notices: "all",
+    leak_detection_threshold: 2.5,
+    foreign_connections: "reject",
+    reread_secrets: true,
+  });
+  deepStrictEqual(validateConfig({ connection_settings: {}, js_settings: null }).js_settings, {});
+  throws(
+    () =>
+      validateConfig({ connection_settings: {}, js_settings: { pgbouncr: true } }, {
+        file: "c.yaml",
+      }),
+    {
+      message: "c.yaml: js_settings.pgbouncr: unknown key; expected one of: pgbouncer, notices, " +
+        "leak_detection_threshold, foreign_connections, reread_secrets",
+    },
+  );
+  throws(
+    () => validateConfig({ connection_settings: {}, js_settings: { notices: "loud" } }),
+    /js_settings\.notices: invalid notices 'loud'; expected one of: warnings, all, none/,
   );
 });

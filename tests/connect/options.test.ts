@@ -8,6 +8,7 @@ import {
   keepAliveSeconds,
   planConnection,
   poolPolicy,
+  setLocalStatements,
 } from "../../src/connect/options.ts";
 import { ConfigError } from "../../src/errors.ts";
 
@@ -28,6 +29,7 @@ const base: PgMonkeyConfig = {
   async_settings: { lock_timeout: "5s" },
   pool_settings: { min_size: 2, max_size: 9, timeout: 3, check_on_checkout: true },
   async_pool_settings: { max_size: 4 },
+  js_settings: {},
 };
 
 Deno.test("normal and pool use sync_settings, async and async_pool use async_settings", () => {
@@ -125,4 +127,17 @@ Deno.test("host and port lists; libpq defaults; keepalives off; connect_timeout"
   assert.equal(connectTimeoutSeconds({}), 30);
   assert.equal(connectTimeoutSeconds({ connect_timeout: 1 }), 2, "libpq: 1 means 2");
   assert.equal(connectTimeoutSeconds({ connect_timeout: 7 }), 7);
+});
+
+Deno.test("behind PgBouncer: no named prepared statements, session settings as SET LOCAL", () => {
+  const config = { ...base, js_settings: { pgbouncer: true } };
+  const plan = planConnection(config, "pool");
+  assert.equal(plan.pgbouncer, true);
+  const o = connectionOptions(plan, { host: "h", port: 6432 }, input);
+  assert.equal(o.prepare, false);
+  assert.deepEqual(o.connection, { application_name: "api" }, "only what PgBouncer accepts");
+  assert.equal(
+    setLocalStatements({ statement_timeout: "30000", 'odd"name': "it's", TimeZone: "UTC" }),
+    `SET LOCAL "statement_timeout" TO '30000'; SET LOCAL "odd""name" TO 'it''s'`,
+  );
 });
