@@ -72,13 +72,17 @@ export {
 } from "./src/errors.ts";
 export {
   type CacheInfo,
+  type CloseOnSignalsOptions,
   type GetConnectionOptions,
+  type HealthEntry,
   PGConnectionManager,
   type PGConnectionManagerOptions,
 } from "./src/connect/manager.ts";
 export type { PostgresPassthrough } from "./src/connect/options.ts";
+export { CHANNELS } from "./src/connect/observe.ts";
 export {
   type BorrowedConnection,
+  type HandleHealth,
   type PGConnection,
   type PoolStats,
   type ReservedSql,
@@ -86,3 +90,4 @@ export {
   type TransactionOptions,
   type TransactionSql,
 } from "./src/connect/handle.ts";
+export type { RetryOptions } from "./src/connect/transaction.ts";

@@ -52,7 +52,8 @@ export async function runPgconfigCreate(args: ParsedArgs, ctx: CommandContext): 
   }
   try {
     // "wx": fail if anything exists at path, atomically (no check-then-write race).
-    await writeFile(path, CONFIG_TEMPLATE, { flag: "wx" });
+    // Owner-only: the template holds a (placeholder) password.
+    await writeFile(path, CONFIG_TEMPLATE, { flag: "wx", mode: 0o600 });
   } catch (e) {
     if ((e as { code?: string }).code === "EEXIST") {
       throw new CliError(

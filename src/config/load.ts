@@ -25,6 +25,7 @@ import { errorCode, pyOsErrorText } from "./oserror.ts";
 import { deepCopy } from "./values.ts";
 import { printWarning } from "./warn.ts";
 import { readSmallFileSync, SmallFileError } from "./small_file.ts";
+import { warnIfSecretExposed } from "./exposed_secret.ts";
 
 /**
  * The largest config file read: 1 MiB. A real config is a few KiB; anything
@@ -239,7 +240,9 @@ export function loadConfigText(
   path: string,
   options: PipelineOptions = {},
 ): LoadedConfig {
-  const raw = normalizeConfig(parseYaml(text, path), options.onWarning ?? printWarning);
+  const warn = options.onWarning ?? printWarning;
+  const raw = normalizeConfig(parseYaml(text, path), warn);
+  warnIfSecretExposed(path, raw, warn);
   return new LoadedConfig(raw, options, path);
 }
 
@@ -370,4 +373,47 @@ export async function readValidatedConfig(
   const result: ValidatedConfig = { raw: loaded.resolved as RawConfig, config };
   if (loaded.file !== undefined) result.file = loaded.file;
   return result;
+}
+
+/**
+ * For `js_settings.reread_secrets`: the config's password reference
+ * (`from_file`, `from_env`, or a `${VAR}` string) as written, and a function
+ * that resolves it again (the secret file or variable read anew each call).
+ * `undefined` when the config was loaded without `resolveEnv` or its
+ * password is a literal.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadConfigObject, passwordRereader } from "./load.ts";
+ * const loaded = loadConfigObject(
+ *   { connection_settings: { password: { from_file: "/run/secrets/pg" } } },
+ *   { resolveEnv: true },
+ * );
+ * const reread = passwordRereader(loaded);
+ * reread?.read(); // the file's current content
+ * ```
+ */
+export function passwordRereader(
+  loaded: LoadedConfig,
+): { reference: unknown; read(): string | undefined } | undefined {
+  const options = loaded.options;
+  if (!options.resolveEnv) return undefined;
+  const raw = loaded.raw as { connection_settings?: { password?: unknown } } | null;
+  const reference = raw?.connection_settings?.password;
+  const isReference = (reference !== null && typeof reference === "object" &&
+    ("from_file" in reference || "from_env" in reference)) ||
+    (typeof reference === "string" && reference.includes("${"));
+  if (!isReference) return undefined;
+  return {
+    reference,
+    read() {
+      const fresh = resolveEnvVars({ connection_settings: { password: reference } }, {
+        allowSensitiveDefaults: options.allowSensitiveDefaults,
+        env: options.env,
+        readFile: options.readFile,
+      }) as { connection_settings: { password?: unknown } };
+      const value = fresh.connection_settings.password;
+      return value === undefined || value === null ? undefined : String(value);
+    },
+  };
 }

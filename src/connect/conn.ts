@@ -31,6 +31,8 @@ export interface ConnSettings {
   stallTimeout: number;
   /** A fresh socket to `endpoint` for a CancelRequest. */
   cancelSocket(endpoint: Endpoint, tls: boolean): Promise<Negotiated>;
+  /** User code run once on every new connection before it is used (`onConnect`). */
+  onConnect?: (sql: postgres.Sql) => unknown;
 }
 
 /** What a `Conn` tells the pool. */

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import type postgres from "postgres";
 import type { TlsPlan } from "./tls.ts";
 import type { SslNegotiation, TargetSessionAttrs } from "../config/types.ts";
 import { type Conn, type ConnSettings, startConn } from "./conn.ts";
@@ -220,9 +221,13 @@ async function attemptAddress(
           };
         }
       }
+      if (settings.onConnect) await runOnConnect(conn, settings.onConnect);
       return { conn };
     } catch (e) {
       last = e;
+      if ((e as { code?: unknown })?.code === "ON_CONNECT_FAILED") {
+        return { error: e, fatal: true, nextHost: false };
+      }
       const usedTls = neg?.tls ?? (e instanceof TransportError && e.tls);
       if (isServerError(e)) {
         if (cannotConnectNow(e)) return { error: e, fatal: false, nextHost: true };
@@ -239,6 +244,23 @@ async function attemptAddress(
     }
   }
   return { error: last, fatal: isServerError(last), nextHost: false };
+}
+
+/**
+ * Runs the `onConnect` hook on a new connection; a failure closes it and
+ * fails the attempt with `ON_CONNECT_FAILED` (it is never handed out).
+ */
+async function runOnConnect(conn: Conn, hook: (sql: postgres.Sql) => unknown): Promise<void> {
+  try {
+    await hook(conn.sql);
+    if (!conn.clean) throw new Error("it left the connection busy or in a transaction");
+  } catch (e) {
+    conn.destroy(e instanceof Error ? e : new Error(String(e)));
+    throw Object.assign(
+      new Error(`onConnect failed on ${conn.where}: ${firstLine(e)}`, { cause: e }),
+      { code: "ON_CONNECT_FAILED" },
+    );
+  }
 }
 
 /**

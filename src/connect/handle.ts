@@ -22,6 +22,10 @@ import {
 } from "./transaction.ts";
 import { createFacade } from "./sql_facade.ts";
 import type { RawQuery } from "./_postgresjs/dispatch.ts";
+import type { Observer } from "./observe.ts";
+import { callerStack, insideTransactionOf, inTransactionOf } from "./foreign.ts";
+import type { ForeignConnectionPolicy } from "../config/types.ts";
+import { type MetricsSample, prometheusText } from "./metrics.ts";
 
 export type { ReservedSql } from "./lease.ts";
 export type { TransactionOptions, TransactionSql } from "./transaction.ts";
@@ -93,6 +97,32 @@ export interface HandleParts {
   dedicatedBoundMs: number;
   /** `SET LOCAL …` for the start of each transaction (behind PgBouncer), or empty. */
   setLocal?: string;
+  /** Short id of the handle (first 12 hex digits of its config hash). */
+  id?: string;
+  /** Publishes diagnostics. */
+  observer?: Observer;
+  /** Where warnings go (leaks, foreign connections). */
+  warn?: (message: string) => void;
+  /** Masks the handle's secrets in text. */
+  redact?: (text: string) => string;
+}
+
+/** What `health()` reports for one handle. */
+export interface HandleHealth {
+  /** The connection type. */
+  connectionType: ConnectionType;
+  /** `user@host:port/db` (no secrets). */
+  target: string;
+  /** True when a `SELECT 1` answered within the time limit. */
+  reachable: boolean;
+  /** Round trip of the probe, in milliseconds (when it answered). */
+  latencyMs?: number;
+  /** Why the probe failed, or the last error opening a connection (one line, redacted). */
+  lastError?: string;
+  /** The handle's statistics. */
+  stats: PoolStats;
+  /** True once the handle was closed. */
+  closed: boolean;
 }
 
 /** Attempts at a checked checkout before its error is given to the caller. */
@@ -126,8 +156,14 @@ export class PGConnection implements AsyncDisposable {
   readonly #label: string;
   readonly #boundMs: number;
   readonly #setLocal: string | undefined;
+  readonly #observer: Observer | undefined;
+  readonly #warn: (message: string) => void;
+  readonly #redact: (text: string) => string;
+  readonly #foreign: ForeignConnectionPolicy;
+  /** Short id of the handle (first 12 hex digits of its config hash). */
+  readonly id: string;
   #closing?: Promise<void>;
-  readonly #leaseHost = { facade: undefined as unknown as Sql, label: () => this.#describe() };
+  readonly #leaseHost: import("./lease.ts").LeaseHost;
 
   /** @internal Use `PGConnectionManager` instead. */
   constructor(parts: HandleParts) {
@@ -138,6 +174,19 @@ export class PGConnection implements AsyncDisposable {
     this.#label = parts.label;
     this.#boundMs = parts.plan.pooled ? parts.plan.pool.timeout * 1000 : parts.dedicatedBoundMs;
     this.#setLocal = parts.setLocal || undefined;
+    this.#observer = parts.observer;
+    this.#warn = parts.warn ?? ((m) => console.warn(m));
+    this.#redact = parts.redact ?? ((t) => t);
+    this.#foreign = parts.plan.js.foreign_connections ?? "warn";
+    this.id = parts.id ?? "";
+    const leak = parts.plan.js.leak_detection_threshold ?? 0;
+    this.#leaseHost = {
+      facade: undefined as unknown as Sql,
+      label: () => this.#describe(),
+      observer: parts.observer,
+      leakMs: leak * 1000,
+      warn: this.#warn,
+    };
     this.sql = createFacade(parts.front, {
       dispatch: (q: RawQuery) => this.#pool.dispatch(q),
       cancelWaiting: (q: RawQuery) => this.#pool.cancelWaiting(q),
@@ -146,6 +195,7 @@ export class PGConnection implements AsyncDisposable {
       close: (timeout) => this.close(timeout),
       parameters: () => this.#pool.parameters,
       label: () => this.#describe(),
+      check: (q: RawQuery) => this.#checkForeign(q),
       listenRefused: parts.plan.pgbouncer
         ? "LISTEN does not work behind PgBouncer in transaction pooling mode " +
           "(js_settings.pgbouncer): use a direct connection to the server for notifications"
@@ -185,7 +235,7 @@ export class PGConnection implements AsyncDisposable {
         onReplaced: () => this.#pool.countReplaced(),
         afterBegin: this.#setLocal,
       },
-      fn,
+      this.#foreign === "allow" ? fn : (tx) => inTransactionOf(this.#pool, () => fn(tx)),
       options,
     );
   }
@@ -212,13 +262,46 @@ export class PGConnection implements AsyncDisposable {
     };
   }
 
+  /**
+   * The foreign-connection guard for a statement of `db.sql` made inside a
+   * transaction of this handle (`js_settings.foreign_connections`).
+   */
+  #checkForeign(q: RawQuery): void {
+    if (this.#foreign === "allow" || !insideTransactionOf(this.#pool)) return;
+    this.#foreignCall("a db.sql statement", q);
+  }
+
+  #foreignCall(what: string, q?: RawQuery): void {
+    const message = `pgmonkey: ${what} ran on another connection of this ${this.connectionType} ` +
+      `handle inside transaction(); it does not see the transaction's changes and can deadlock ` +
+      `the pool: use the transaction's tx (js_settings.foreign_connections: ${this.#foreign})`;
+    if (this.#foreign === "reject") {
+      const error = Object.assign(new Error(message), { code: "FOREIGN_CONNECTION" });
+      if (!q) throw error;
+      q.foreign = error;
+      return;
+    }
+    this.#warn(`${message}; at:\n${callerStack()}`);
+  }
+
   async #borrow(check: boolean): Promise<Lease> {
     if (this.#closing) throw closedError(this.connectionType);
+    if (this.#foreign !== "allow" && insideTransactionOf(this.#pool)) {
+      this.#foreignCall("a nested transaction() or acquire()");
+    }
     const timeout = this.#plan.pool.timeout;
     const deadline = this.#plan.pooled ? performance.now() + timeout * 1000 : Infinity;
     for (let attempt = 1;; attempt++) {
-      const got = this.#pool.checkout(deadline);
-      const conn = got instanceof Promise ? await got : got;
+      const started = performance.now();
+      let conn;
+      try {
+        const got = this.#pool.checkout(deadline);
+        conn = got instanceof Promise ? await got : got;
+      } catch (e) {
+        this.#observer?.checkout(performance.now() - started, e);
+        throw e;
+      }
+      this.#observer?.checkout(performance.now() - started);
       const lease = new Lease(this.#pool, conn, this.#leaseHost);
       if (!check) return lease;
       const failure = await within(
@@ -260,6 +343,66 @@ export class PGConnection implements AsyncDisposable {
     };
     if (c.tls !== undefined) out.tls = c.tls;
     return out;
+  }
+
+  /**
+   * A readiness probe: a `SELECT 1` within `timeoutMs` (default 1000). Never
+   * throws; a closed handle reports `reachable: false`.
+   */
+  async health(timeoutMs = 1000): Promise<HandleHealth> {
+    const out: HandleHealth = {
+      connectionType: this.connectionType,
+      target: this.#label,
+      reachable: false,
+      stats: this.stats(),
+      closed: this.closed,
+    };
+    const last = this.#pool.lastError;
+    if (last !== undefined) out.lastError = this.#redact(String((last as Error).message ?? last));
+    if (this.closed) return out;
+    const started = performance.now();
+    try {
+      const probe = (this.sql`SELECT 1` as unknown as Promise<unknown>).then(
+        () => undefined,
+        (e) => e ?? new Error("probe failed"),
+      );
+      const r = await within(probe, timeoutMs);
+      if (timedOut(r)) out.lastError = `no answer within ${timeoutMs} ms`;
+      else if (r !== undefined) out.lastError = this.#redact(String((r as Error).message ?? r));
+      else {
+        out.reachable = true;
+        out.latencyMs = performance.now() - started;
+      }
+    } catch (e) {
+      out.lastError = this.#redact(String((e as Error)?.message ?? e));
+    }
+    out.stats = this.stats();
+    return out;
+  }
+
+  /**
+   * The statistics in the Prometheus text format (version 0.0.4), labelled
+   * with the connection type, the handle id and the target.
+   *
+   * @example
+   * ```ts ignore
+   * Deno.serve((req) =>
+   *   new URL(req.url).pathname === "/metrics"
+   *     ? new Response(db.metrics(), { headers: { "content-type": "text/plain; version=0.0.4" } })
+   *     : new Response("ok")
+   * );
+   * ```
+   */
+  metrics(): string {
+    return prometheusText([this.metricsSample()]);
+  }
+
+  /** @internal This handle's statistics with its metric labels (for the manager's `metrics()`). */
+  metricsSample(): MetricsSample {
+    return {
+      labels: { type: this.connectionType, handle: this.id, target: this.#label },
+      stats: this.stats(),
+    };
   }
 
   /**

@@ -16,6 +16,8 @@ import type postgres from "postgres";
 import type { Conn } from "./conn.ts";
 import type { Pool } from "./pool.ts";
 import { redactedOptions } from "./redact_options.ts";
+import type { Observer } from "./observe.ts";
+import { after, type Timer } from "./timers.ts";
 
 /** The SQL function of a borrowed connection. */
 export type ReservedSql = postgres.ReservedSql;
@@ -26,6 +28,12 @@ export interface LeaseHost {
   facade: postgres.Sql;
   /** A one-line label for `inspect`. */
   label(): string;
+  /** Publishes the statements run on the lease (when someone listens). */
+  observer?: Observer;
+  /** Milliseconds a borrow may last before a leak warning (0: off). */
+  leakMs?: number;
+  /** Where leak warnings go. */
+  warn?: (message: string) => void;
 }
 
 function releasedError(): Error {
@@ -43,17 +51,28 @@ export class Lease {
   readonly sql: ReservedSql;
   readonly #pool: Pool;
   #released = false;
+  #leak: { timer: Timer; since: number; warned: boolean; warn: (m: string) => void } | undefined;
 
   /** Wraps a connection the pool lent. */
   constructor(pool: Pool, conn: Conn, host: LeaseHost, extra: Record<PropertyKey, unknown> = {}) {
     this.#pool = pool;
     this.conn = conn;
     const target = conn.sql as unknown as ReservedSql;
+    const observer = host.observer;
+    const watch = <T>(q: T): T => {
+      if (
+        observer?.watchingQueries && q && typeof (q as { resolve?: unknown }).resolve === "function"
+      ) {
+        observer.query(q as never);
+      }
+      return q;
+    };
     const guard = <F extends (...a: never[]) => unknown>(f: F) =>
       ((...args: Parameters<F>) => {
         if (this.#released) throw releasedError();
-        return f(...args);
+        return watch(f(...args));
       }) as F;
+    if (host.leakMs && host.leakMs > 0) this.#watchForLeak(host.leakMs, host.warn ?? console.warn);
     const refuse = (what: string) => () => {
       throw new Error(`${what} is not available on a borrowed connection; use it on db.sql`);
     };
@@ -75,7 +94,7 @@ export class Lease {
     this.sql = new Proxy(target, {
       apply: (fn, thisArg, args) => {
         if (this.#released) throw releasedError();
-        return Reflect.apply(fn as unknown as (...a: unknown[]) => unknown, thisArg, args);
+        return watch(Reflect.apply(fn as unknown as (...a: unknown[]) => unknown, thisArg, args));
       },
       get: (t, prop) => {
         if (prop === "options") return redactedOptions(t.options);
@@ -93,6 +112,7 @@ export class Lease {
   readonly release = (): void => {
     if (this.#released) return;
     this.#released = true;
+    this.#endLeakWatch();
     this.#pool.release(this.conn);
   };
 
@@ -100,6 +120,40 @@ export class Lease {
   discard(): void {
     if (this.#released) return;
     this.#released = true;
+    this.#endLeakWatch();
     this.#pool.release(this.conn, true);
+  }
+
+  /** HikariCP's leakDetectionThreshold: one warning with the borrower's stack, one on return. */
+  #watchForLeak(ms: number, warn: (m: string) => void): void {
+    const stack = (new Error().stack ?? "").split("\n").slice(2).join("\n");
+    const since = performance.now();
+    const leak = {
+      since,
+      warned: false,
+      warn,
+      timer: after(ms, () => {
+        leak.warned = true;
+        warn(
+          `pgmonkey: a connection of ${this.conn.where} has been borrowed for ${
+            (ms / 1000).toFixed(1)
+          } s and not returned (js_settings.leak_detection_threshold); borrowed at:\n${stack}`,
+        );
+      }, false),
+    };
+    this.#leak = leak;
+  }
+
+  #endLeakWatch(): void {
+    const leak = this.#leak;
+    if (!leak) return;
+    leak.timer.cancel();
+    if (leak.warned) {
+      leak.warn(
+        `pgmonkey: the connection reported above was returned after ${
+          ((performance.now() - leak.since) / 1000).toFixed(1)
+        } s`,
+      );
+    }
   }
 }

@@ -11,12 +11,16 @@ import {
   loadConfigObject,
   type LoadedConfig,
   type ParseCache,
+  passwordRereader,
 } from "../config/load.ts";
 import type { ConnectionType, LoadOptions, RawConfig } from "../config/types.ts";
 import { printWarning, type WarningHandler } from "../config/warn.ts";
 import type { PGConnection } from "./handle.ts";
 import { openConnection } from "./open.ts";
 import type { PostgresPassthrough } from "./options.ts";
+import type { HandleHealth, Sql } from "./handle.ts";
+import { prometheusText } from "./metrics.ts";
+import { isMapping } from "../config/values.ts";
 
 /**
  * Options of `getDatabaseConnection` / `getDatabaseConnectionFromConfig`:
@@ -43,6 +47,29 @@ export interface GetConnectionOptions extends LoadOptions {
    * options are cached apart.
    */
   postgres?: PostgresPassthrough;
+  /**
+   * Runs once on every new physical connection before it is first used, on
+   * all four types (e.g. `SET ROLE`, loading extensions' types). `sql` is that
+   * one connection. A hook that throws fails that connection with
+   * `onConnect failed on host:port: …`, and it is never handed out. Handles
+   * with different hooks are cached apart.
+   *
+   * @example
+   * ```ts ignore
+   * const db = await manager.getDatabaseConnection("config.yaml", "pool", {
+   *   onConnect: async (sql) => {
+   *     await sql`SET ROLE app_reader`;
+   *   },
+   * });
+   * ```
+   */
+  onConnect?: (sql: Sql) => unknown;
+  /**
+   * The password, asked for by every new physical connection: a cloud IAM
+   * token, a rotating secret. Wins over the config's password and libpq's
+   * sources (`PGPASSWORD`, `.pgpass`).
+   */
+  password?: () => string | undefined | Promise<string | undefined>;
 }
 
 /** A stable text for a `postgres` options object (functions by their source), for the cache key. */
@@ -103,6 +130,34 @@ let connectLoadedConfig: (
 interface Entry {
   type: ConnectionType;
   handle: Promise<PGConnection>;
+  /** Set once the handle opened. */
+  ready?: PGConnection;
+}
+
+/** What `manager.health()` reports for one cached handle. */
+export interface HealthEntry extends Partial<HandleHealth> {
+  /** The first 12 hex digits of the config hash (as in `cacheInfo`). */
+  key: string;
+  /** The connection type. */
+  connectionType: ConnectionType;
+  /** `opening` while the handle is being created, else `open` or `closed`. */
+  state: "opening" | "open" | "closed";
+  /** True when the probe answered (false while opening). */
+  reachable: boolean;
+}
+
+/** Options of {@link PGConnectionManager.closeOnSignals}. */
+export interface CloseOnSignalsOptions {
+  /** Seconds the work in flight gets to finish (default 10). */
+  timeoutSeconds?: number;
+  /** Exit the process afterwards with 130 (SIGINT) / 143 (SIGTERM); default true. */
+  exit?: boolean;
+  /**
+   * Runs first, before the pools drain: stop taking new work here (e.g.
+   * `await server.shutdown()` for `Deno.serve`, `server.close()` for Node),
+   * so that requests in flight finish on the pools and no new ones start.
+   */
+  beforeClose?: () => unknown;
 }
 
 /**
@@ -164,6 +219,51 @@ export class PGConnectionManager {
     return await this.#get(loadConfigObject(config, this.#loadOptions(options)), type, options);
   }
 
+  readonly #closing = new AbortController();
+
+  /**
+   * Aborted when `closeOnSignals` starts shutting down (before the pools
+   * drain): pass it to a server that should stop accepting work, e.g.
+   * `Deno.serve({ signal: manager.closingSignal }, handler)`.
+   */
+  get closingSignal(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  /**
+   * Readiness of every cached handle: per handle its type, target, whether
+   * a `SELECT 1` answers within `timeoutMs` (default 1000, probes run in
+   * parallel), the last error, and its stats. Never throws.
+   *
+   * @example
+   * ```ts ignore
+   * const ok = (await manager.health()).every((h) => h.reachable);
+   * ```
+   */
+  async health(timeoutMs = 1000): Promise<HealthEntry[]> {
+    return await Promise.all([...this.#cache.entries()].map(async ([key, e]) => {
+      const base = { key: key.slice(0, 12), connectionType: e.type };
+      if (!e.ready) return { ...base, state: "opening" as const, reachable: false };
+      try {
+        const h = await e.ready.health(timeoutMs);
+        return { ...base, ...h, state: h.closed ? "closed" as const : "open" as const };
+      } catch (err) {
+        return { ...base, state: "open" as const, reachable: false, lastError: String(err) };
+      }
+    }));
+  }
+
+  /**
+   * The statistics of every cached handle in the Prometheus text format,
+   * labelled with type, handle id and target.
+   */
+  metrics(): string {
+    const samples = [...this.#cache.values()].flatMap((e) =>
+      e.ready ? [e.ready.metricsSample()] : []
+    );
+    return prometheusText(samples);
+  }
+
   /** Size of the cache and the type of every cached handle. */
   get cacheInfo(): CacheInfo {
     return {
@@ -198,11 +298,22 @@ export class PGConnectionManager {
    * manager.closeOnSignals({ timeoutSeconds: 15 });
    * ```
    */
-  closeOnSignals(options: { timeoutSeconds?: number; exit?: boolean } = {}): () => void {
+  closeOnSignals(options: CloseOnSignalsOptions = {}): () => void {
     const timeout = options.timeoutSeconds ?? 10;
+    let started = false;
     const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
       const handler = () => {
-        void this.clearCache(timeout).finally(() => {
+        if (started) return;
+        started = true;
+        this.#closing.abort();
+        void (async () => {
+          try {
+            await options.beforeClose?.();
+          } catch {
+            // the drain goes on
+          }
+          await this.clearCache(timeout);
+        })().finally(() => {
           if (options.exit !== false) process.exit(signal === "SIGINT" ? 130 : 143);
         });
       };
@@ -234,14 +345,29 @@ export class PGConnectionManager {
   async #get(
     loaded: LoadedConfig,
     requested: ConnectionType | string | undefined,
-    options: Pick<GetConnectionOptions, "forceReload" | "postgres">,
+    options: Pick<GetConnectionOptions, "forceReload" | "postgres" | "onConnect" | "password">,
   ): Promise<PGConnection> {
     const config = loaded.validate(requested);
     const type = config.connection_type;
-    const extra = optionsKey(options.postgres);
-    const key = `${await this.#digest(loaded.resolved)}:${type}${
-      extra ? `:${await this.#digest(extra)}` : ""
-    }`;
+    // js_settings.reread_secrets: the password is read again for every new connection, so the
+    // handle is cached by the password's reference (from_file/from_env), not by its value.
+    const reread = config.js_settings.reread_secrets ? passwordRereader(loaded) : undefined;
+    let identity = loaded.resolved;
+    let password = options.password;
+    if (reread && isMapping(identity) && isMapping(identity.connection_settings)) {
+      identity = {
+        ...identity,
+        connection_settings: { ...identity.connection_settings, password: reread.reference },
+      };
+      password ??= () => reread.read();
+    }
+    const extra = optionsKey({
+      postgres: options.postgres,
+      onConnect: options.onConnect,
+      password: options.password,
+    });
+    const digest = await this.#digest(identity);
+    const key = `${digest}:${type}${extra !== "{}" ? `:${await this.#digest(extra)}` : ""}`;
     const existing = this.#cache.get(key);
     if (existing && !options.forceReload) {
       const handle = await existing.handle;
@@ -260,11 +386,16 @@ export class PGConnectionManager {
         postgres: options.postgres,
         file: loaded.file,
         onWarning: loaded.options.onWarning,
+        onConnect: options.onConnect,
+        password,
+        id: digest.slice(0, 12),
       }),
     };
     this.#cache.set(key, entry);
     try {
-      return await entry.handle;
+      const handle = await entry.handle;
+      entry.ready = handle;
+      return handle;
     } catch (e) {
       if (this.#cache.get(key) === entry) this.#cache.delete(key);
       throw e;

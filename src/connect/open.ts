@@ -6,7 +6,9 @@
  *
  * @module
  */
+import type postgres from "postgres";
 import type { ConnectionType, NoticeMode, PgMonkeyConfig } from "../config/types.ts";
+import { Observer } from "./observe.ts";
 import { ConfigError, ConnectionError, type ConnectionTarget } from "../errors.ts";
 import { printWarning, type WarningHandler } from "../config/warn.ts";
 import { PGConnection } from "./handle.ts";
@@ -48,6 +50,15 @@ export interface OpenOptions {
   environment?: LibpqEnvironment;
   /** Receives warnings (server WARNINGs, an insecure `.pgpass`…); default: printed to stderr. */
   onWarning?: WarningHandler;
+  /** User code run once on every new physical connection before first use. */
+  onConnect?: (sql: postgres.Sql) => unknown;
+  /**
+   * The password, asked for by every new physical connection (cloud IAM
+   * tokens, rotating secrets); wins over the config and libpq's sources.
+   */
+  password?: () => string | undefined | Promise<string | undefined>;
+  /** Short id of the handle, for diagnostics. */
+  id?: string;
 }
 
 /** Where a connection goes, for messages: the first host of the resolved target. */
@@ -196,10 +207,14 @@ export async function openConnection(
     startup,
     // The password is looked up when a connection logs in (per host, from .pgpass if need be).
     pass: async () => {
-      const host = hostOf.get(endpoint);
-      const found = host ? await passwordFor(target, host, libpq) : {};
-      if (found.password) secrets.add(found.password);
-      return found.password ?? "";
+      let password: string | undefined;
+      if (options.password) password = await options.password();
+      else {
+        const host = hostOf.get(endpoint);
+        password = (host ? await passwordFor(target, host, libpq) : {}).password;
+      }
+      if (password) secrets.add(password);
+      return password ?? "";
     },
     passthrough: options.postgres,
     onnotice: defaultNotice(warn, plan.js.notices),
@@ -213,7 +228,10 @@ export async function openConnection(
     },
     stallTimeout: stallTimeout(plan.session),
     cancelSocket: (endpoint, useTls) => negotiateAny(connect, { endpoint, tls: useTls }),
+    onConnect: options.onConnect,
   };
+  const redact = (text: string) => scrub(text, [...secrets]);
+  const observer = new Observer({ connectionType: type, handle: options.id ?? "" }, redact);
   const pool = new Pool({
     type,
     pooled: plan.pooled,
@@ -221,6 +239,7 @@ export async function openConnection(
     connect,
     conn: connSettings,
     connectError: fail,
+    observer,
   });
   // The front instance builds db.sql's statements; its own connections (LISTEN,
   // logical replication) go through our transport too.
@@ -245,6 +264,10 @@ export async function openConnection(
     label,
     dedicatedBoundMs: connect.connectTimeout * 1000,
     setLocal: plan.pgbouncer ? setLocalStatements({ ...target.envSettings, ...plan.session }) : "",
+    id: options.id,
+    observer,
+    warn,
+    redact,
   });
   try {
     await pool.warmUp();

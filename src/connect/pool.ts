@@ -31,6 +31,7 @@ import type { Conn, ConnObserver, ConnSettings } from "./conn.ts";
 import { type ConnectPlan, openConn } from "./connector.ts";
 import { holdsConnection, type RawQuery } from "./_postgresjs/dispatch.ts";
 import { TransportError } from "./transport/errors.ts";
+import type { Observer } from "./observe.ts";
 
 /** What the pool enforces, in seconds (`Infinity`: never). */
 export interface PoolLimits {
@@ -60,6 +61,8 @@ export interface PoolOptions extends PoolLimits {
   conn: ConnSettings;
   /** Turns a failure to connect into the error callers see (e.g. a `ConnectionError`). */
   connectError(e: unknown): Error;
+  /** Publishes diagnostics (see `observe.ts`). */
+  observer?: Observer;
 }
 
 /** Counters of a {@link Pool}. */
@@ -154,9 +157,7 @@ export class Pool implements ConnObserver {
   async warmUp(): Promise<void> {
     const n = Math.max(1, Math.min(this.#o.minSize, this.#o.maxSize));
     this.#opening += n;
-    const results = await Promise.allSettled(
-      Array.from({ length: n }, () => openConn(this.#o.connect, this.#o.conn)),
-    );
+    const results = await Promise.allSettled(Array.from({ length: n }, () => this.#open()));
     this.#opening -= n;
     const failure = results.find((r) => r.status === "rejected") as
       | PromiseRejectedResult
@@ -176,6 +177,7 @@ export class Pool implements ConnObserver {
   dispatch(q: RawQuery): void {
     if (q.cancelled) return;
     if (this.#closing) return q.reject(closedError(this.#o.type));
+    if (q.foreign) return q.reject(q.foreign);
     if (this.#o.pooled && startsTransaction(q)) {
       return q.reject(
         Object.assign(
@@ -187,6 +189,7 @@ export class Pool implements ConnObserver {
         ),
       );
     }
+    if (this.#o.observer?.watchingQueries) this.#o.observer.query(q as never);
     const exclusive = holdsConnection(q);
     const conn = this.#pick(exclusive);
     if (conn) conn.execute(q, exclusive);
@@ -394,6 +397,7 @@ export class Pool implements ConnObserver {
     if (i < 0) return;
     this.#conns.splice(i, 1);
     this.#closed++;
+    this.#o.observer?.pool(() => this.counters());
     if (!this.#closing) this.#replenish();
     this.#drainCheck();
   }
@@ -409,14 +413,38 @@ export class Pool implements ConnObserver {
     this.#retryMs = 0;
     this.lastError = undefined;
     this.onOpen?.(conn);
+    this.#o.observer?.pool(() => this.counters());
     this.#armSweep();
     if (conn.dead) return void this.onClosed(conn);
+  }
+
+  /** Opens one connection, publishing how it went. */
+  async #open(): Promise<Conn> {
+    const started = performance.now();
+    try {
+      const conn = await openConn(this.#o.connect, this.#o.conn);
+      this.#o.observer?.connect({
+        host: conn.endpoint.host,
+        port: conn.endpoint.port,
+        tls: conn.tls,
+        pid: conn.pid,
+        durationMs: performance.now() - started,
+      });
+      return conn;
+    } catch (e) {
+      this.#o.observer?.connect({
+        host: this.#o.connect.endpoints[0]?.host,
+        port: this.#o.connect.endpoints[0]?.port,
+        durationMs: performance.now() - started,
+      }, e);
+      throw e;
+    }
   }
 
   #grow(): void {
     if (this.#closing || this.#conns.length + this.#opening >= this.#o.maxSize) return;
     this.#opening++;
-    openConn(this.#o.connect, this.#o.conn).then((conn) => {
+    this.#open().then((conn) => {
       this.#opening--;
       if (this.#closing) return conn.retire();
       this.#adopt(conn);

@@ -46,6 +46,8 @@ export interface FacadeHost {
   label(): string;
   /** Why `listen` is refused (PgBouncer in transaction mode), if it is. */
   listenRefused?: string;
+  /** Looks at each statement as it is made (the foreign-connection guard). */
+  check?(q: RawQuery): void;
 }
 
 /** Builds `db.sql` on `front` for `host`. */
@@ -57,14 +59,19 @@ export function createFacade(front: postgres.Sql, host: FacadeHost): postgres.Sq
     if (host.cancelWaiting(q)) return Promise.resolve();
     return frontCancel(q);
   };
+  const check = host.check;
   const sql = function (this: unknown, ...args: unknown[]) {
     const q = (front as unknown as (...a: unknown[]) => unknown)(...args);
-    if (q instanceof Query) redirect(q as RawQuery, dispatch, cancel);
+    if (q instanceof Query) {
+      redirect(q as RawQuery, dispatch, cancel);
+      check?.(q as RawQuery);
+    }
     return q;
   } as unknown as postgres.Sql;
   const unsafe = (...args: Parameters<postgres.Sql["unsafe"]>) => {
     const q = front.unsafe(...args) as unknown as RawQuery;
     redirect(q, dispatch, cancel);
+    check?.(q);
     return q;
   };
   const file = (

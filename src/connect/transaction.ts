@@ -21,8 +21,28 @@ import { TransportError } from "./transport/errors.ts";
 /** The SQL function inside `transaction()`. */
 export type TransactionSql = postgres.TransactionSql;
 
-/** How a transaction starts. */
+/** How `transaction()` retries a transaction that lost a serialization conflict or a deadlock. */
+export interface RetryOptions {
+  /** Retries after the first attempt (default 3). */
+  attempts?: number;
+  /** First backoff ceiling in ms (default 20); doubles with each retry. */
+  baseDelayMs?: number;
+  /** Largest backoff ceiling in ms (default 1000). */
+  maxDelayMs?: number;
+}
+
+/** How a transaction starts (and whether it is retried). */
 export interface TransactionOptions {
+  /**
+   * Run `fn` again, on a fresh transaction, when the transaction fails with
+   * a serialization failure (`40001`) or a deadlock (`40P01`) — and only
+   * then: `true` (3 retries), a number of retries, or {@link RetryOptions}.
+   * Waits a random time up to an exponentially growing ceiling between
+   * attempts ("full jitter"). `fn` must be safe to run more than once: no
+   * side effects outside the transaction (HTTP calls, messages) that a retry
+   * would repeat.
+   */
+  retry?: boolean | number | RetryOptions;
   /** Isolation level. */
   isolation?: "serializable" | "repeatable read" | "read committed" | "read uncommitted";
   /** `READ ONLY` (true) or `READ WRITE` (false); the session default when absent. */
@@ -48,6 +68,32 @@ const DEAD_CONNECTION_CODES = new Set([
 export function isDeadConnectionError(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
   return typeof code === "string" && DEAD_CONNECTION_CODES.has(code);
+}
+
+/** SQLSTATEs a retry may cure: serialization_failure, deadlock_detected. */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set(["40001", "40P01"]);
+
+/** The retry policy of `options.retry` (undefined: no retries). */
+export function retryPolicy(
+  retry: TransactionOptions["retry"],
+): Required<RetryOptions> | undefined {
+  if (retry === undefined || retry === false || retry === 0) return undefined;
+  const o: RetryOptions = retry === true
+    ? {}
+    : typeof retry === "number"
+    ? { attempts: retry }
+    : retry;
+  return {
+    attempts: Math.max(0, Math.floor(o.attempts ?? 3)),
+    baseDelayMs: Math.max(0, o.baseDelayMs ?? 20),
+    maxDelayMs: Math.max(0, o.maxDelayMs ?? 1000),
+  };
+}
+
+/** Full-jitter backoff before retry number `n` (1-based). */
+export function backoffMs(policy: Required<RetryOptions>, n: number, random = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
+  return random() * ceiling;
 }
 
 /** The BEGIN statement for `options` (or postgres.js's `sql.begin(mode, fn)` mode text). */
@@ -173,16 +219,39 @@ export interface TransactionRun {
   onReplaced(): void;
   /** Statements sent with BEGIN in the same round trip (`SET LOCAL …` behind PgBouncer). */
   afterBegin?: string;
+  /** Called before retry number `n` (after a 40001/40P01 failure). */
+  onRetry?(n: number, error: unknown): void;
 }
 
 /** Attempts at BEGIN (on fresh connections) before its error is given to the caller. */
 const MAX_BEGIN_ATTEMPTS = 10;
 
-/** Runs one transaction (see the module documentation). */
+/**
+ * Runs a transaction (see the module documentation), retried on
+ * serialization failures and deadlocks when `options.retry` asks for it.
+ */
 export async function runTransaction<T>(
   run: TransactionRun,
   fn: (tx: TransactionSql) => T | Promise<T>,
   options: TransactionOptions | string = {},
+): Promise<T> {
+  const policy = typeof options === "string" ? undefined : retryPolicy(options.retry);
+  for (let retry = 0;; retry++) {
+    try {
+      return await runOnce(run, fn, options);
+    } catch (e) {
+      const code = (e as { code?: unknown })?.code;
+      if (!policy || retry >= policy.attempts || !RETRYABLE_CODES.has(String(code))) throw e;
+      run.onRetry?.(retry + 1, e);
+      await new Promise((r) => setTimeout(r, backoffMs(policy, retry + 1)));
+    }
+  }
+}
+
+async function runOnce<T>(
+  run: TransactionRun,
+  fn: (tx: TransactionSql) => T | Promise<T>,
+  options: TransactionOptions | string,
 ): Promise<T> {
   const begin = run.afterBegin
     ? `${beginStatement(options)}; ${run.afterBegin}`

@@ -40,6 +40,11 @@ const PUBLIC = [
   "TransactionOptions",
   "TransactionSql",
   "PostgresPassthrough",
+  "HandleHealth",
+  "RetryOptions",
+  "CHANNELS",
+  "CloseOnSignalsOptions",
+  "HealthEntry",
   // errors
   "ConfigError",
   "ConfigErrorLocation",

@@ -49,9 +49,14 @@ export async function cli(args: string[], options: CliOptions = {}): Promise<Cli
   };
 }
 
-/** Writes a config object as a YAML file (JSON is YAML) and returns its path. */
+/**
+ * Writes a config object as a YAML file (JSON is YAML), readable by its owner
+ * only (a literal password in a group-readable file gets a warning), and
+ * returns its path.
+ */
 export async function writeConfig(path: string, config: unknown): Promise<string> {
-  await Deno.writeTextFile(path, JSON.stringify(config, null, 2) + "\n");
+  await Deno.writeTextFile(path, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
+  await Deno.chmod(path, 0o600);
   return path;
 }
 

@@ -56,6 +56,7 @@ function transcript(r: CliResult): string {
 /** A CLI run in a temp dir holding the golden config as `cfg.yaml`. */
 const work = await Deno.makeTempDir({ prefix: "pgm-codegen-golden-" });
 await Deno.copyFile(join(GOLDEN, "cfg.yaml.in"), join(work, "cfg.yaml"));
+await Deno.chmod(join(work, "cfg.yaml"), 0o600); // a literal password: owner-only, no warning
 
 async function checkGolden(name: string, args: string[]): Promise<CliResult> {
   const r = await cli(["pgconfig", "generate-code", ...args], { cwd: work });

@@ -55,6 +55,7 @@ export async function writeConnConfig(
     path,
     JSON.stringify({ connection_type: "normal", connection_settings: db.settings, ...extra }),
   );
+  await Deno.chmod(path, 0o600); // a literal password in a group-readable file gets a warning
   return path;
 }
 

@@ -185,6 +185,7 @@ Deno.test("first run without a working connection: exit 1 and no settings file",
   await writeFile(
     dead,
     JSON.stringify({ connection_settings: { ...db.settings, port, connect_timeout: 2 } }),
+    { mode: 0o600 },
   );
   const r = await cli(["pgexport", "--table", "exp_t", "--connconfig", dead], work);
   failsWith(

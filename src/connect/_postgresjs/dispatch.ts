@@ -33,6 +33,8 @@ export interface RawQuery {
   options: Record<string, unknown>;
   streaming?: boolean;
   cursorFn?: unknown;
+  /** Set by the foreign-connection guard: the query is refused with this error. */
+  foreign?: Error;
   reject(error: unknown): void;
 }
 
