@@ -57,10 +57,17 @@ export function redactConfig<T>(config: T): T {
   return redactValue(config) as T;
 }
 
+/**
+ * Sensitive keys whose values are file paths (or the word `system`): masked by
+ * `redactConfig`, as upstream does, but not secrets to scrub from messages —
+ * an error must be able to name the certificate or key file it is about.
+ */
+const PATH_KEYS = new Set(["sslkey", "sslcert", "sslrootcert"]);
+
 function collectInto(value: unknown, underSensitive: boolean, out: Set<string>): void {
   if (isMapping(value)) {
     for (const [key, v] of Object.entries(value)) {
-      collectInto(v, isSensitiveKey(key), out);
+      collectInto(v, isSensitiveKey(key) && !PATH_KEYS.has(key.toLowerCase()), out);
     }
   } else if (Array.isArray(value)) {
     for (const item of value) collectInto(item, underSensitive, out);
@@ -75,8 +82,10 @@ function collectInto(value: unknown, underSensitive: boolean, out: Set<string>):
 /**
  * Every secret in `config`: the non-empty strings (and non-zero numbers, as
  * text) held by sensitive keys at any depth, including strings inside lists
- * under a sensitive key. A `password: {from_env: X}` reference contributes
- * nothing (`X` is not a secret). Feed the result to {@link redactText}.
+ * under a sensitive key — except `sslkey`, `sslcert` and `sslrootcert`, whose
+ * values are file paths (or `system`), which messages must be able to name.
+ * A `password: {from_env: X}` reference contributes nothing (`X` is not a
+ * secret). Feed the result to {@link redactText}.
  *
  * @example
  * ```ts

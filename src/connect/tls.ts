@@ -75,7 +75,7 @@ export interface TlsPlan {
   readonly verify: TlsVerify;
   /** Where trusted roots come from: a file path, `system`, or undefined (no verification). */
   readonly rootCert?: string;
-  /** PEM text of the trusted roots (undefined for `system`: the runtime's store). */
+  /** PEM text of the trusted roots (for `system`: the OS bundle; undefined: the runtime's store). */
   readonly ca?: string;
   /** Path of the client certificate, when one is sent. */
   readonly certFile?: string;
@@ -134,6 +134,40 @@ function readProblem(e: unknown): string {
     default:
       return code ?? (e instanceof Error ? e.message.split("\n")[0] : String(e));
   }
+}
+
+/**
+ * Where OpenSSL — and so libpq's `sslrootcert=system` — finds the operating
+ * system's trusted roots: `SSL_CERT_FILE`, else the distributions' bundles.
+ */
+export const SYSTEM_ROOT_FILES: readonly string[] = [
+  "/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Arch
+  "/etc/pki/tls/certs/ca-bundle.crt", // Fedora, RHEL
+  "/etc/ssl/ca-bundle.pem", // openSUSE
+  "/etc/ssl/cert.pem", // Alpine, macOS, BSDs
+];
+
+/**
+ * The operating system's trusted roots as PEM, like OpenSSL's default paths
+ * (Deno's TLS would otherwise use its bundled Mozilla roots); `undefined`
+ * where none of the files exists (then the runtime's own store is used).
+ */
+async function systemRoots(): Promise<string | undefined> {
+  let env: string | undefined;
+  try {
+    env = process.env.SSL_CERT_FILE;
+  } catch {
+    env = undefined;
+  }
+  for (const path of [...(env ? [env] : []), ...SYSTEM_ROOT_FILES]) {
+    try {
+      const text = await readFile(path, "utf8");
+      if (CERT_PEM.test(text)) return text;
+    } catch {
+      // try the next one
+    }
+  }
+  return undefined;
 }
 
 /** Reads a PEM file, turning failures into a ConfigError naming the key and path. */
@@ -227,6 +261,7 @@ export async function planTls(settings: ConnectionSettings): Promise<TlsPlan> {
   let ca: string | undefined;
   if (rootSetting === "system") {
     rootCert = "system";
+    ca = await systemRoots();
   } else if (rootSetting !== undefined) {
     rootCert = rootSetting;
     ca = await readPem("sslrootcert", rootSetting, CERT_PEM, "a PEM certificate");

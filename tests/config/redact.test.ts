@@ -77,8 +77,14 @@ Deno.test("isSensitiveKey: exact names and substrings, case-insensitive", () => 
   }
 });
 
-Deno.test("collectSecrets: non-empty strings (and numbers) under sensitive keys, at any depth", () => {
-  deepStrictEqual(collectSecrets(PROBE).sort(), ["/ca", "123", "X", "a", "p", "pw"]);
+Deno.test("collectSecrets: non-empty strings (and numbers) under sensitive keys, at any depth; ssl* paths are not secrets", () => {
+  deepStrictEqual(collectSecrets(PROBE).sort(), ["123", "X", "a", "p", "pw"]);
+  deepStrictEqual(
+    collectSecrets({
+      connection_settings: { sslrootcert: "system", sslkey: "/k.pem", sslcert: "/c" },
+    }),
+    [],
+  );
   deepStrictEqual(
     collectSecrets({ connection_settings: { password: { from_env: "PGPASSWORD" } } }),
     [],

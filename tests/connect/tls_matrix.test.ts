@@ -305,6 +305,29 @@ Deno.test({
         }
       });
 
+      await t.step(
+        "sslrootcert=system: the OS store as OpenSSL finds it (SSL_CERT_FILE first)",
+        async () => {
+          const e = await failure({ host: "localhost", dbname, sslrootcert: "system" });
+          assert.match(
+            e.message,
+            /certificate verify failed: .*the system's trusted roots \(sslrootcert=system\), sslmode=verify-full\)/,
+          );
+          // With SSL_CERT_FILE naming the test CA, that is the "system" store (as for libpq/OpenSSL).
+          Deno.env.set("SSL_CERT_FILE", certs.ca);
+          try {
+            const c = await client({ host: "localhost", dbname, sslrootcert: "system" });
+            try {
+              assert.equal((await sslState(c.sql)).ssl, true);
+            } finally {
+              await c.close();
+            }
+          } finally {
+            Deno.env.delete("SSL_CERT_FILE");
+          }
+        },
+      );
+
       await t.step("failing connections keep failing fast, never hang", async () => {
         for (let i = 0; i < 4; i++) {
           await assert.rejects(
