@@ -156,6 +156,121 @@ try {
     }
   }
 
+  step("db.sql on a pool: 200 concurrent statements dispatched over the pool's connections");
+  {
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => db.sql`SELECT ${i}::int AS i, pg_backend_pid() AS pid`),
+    );
+    const backends = new Set(results.map(([r]) => r.pid));
+    console.log(
+      `  200 results from ${backends.size} connections; stats: ${JSON.stringify(db.stats())}`,
+    );
+  }
+
+  step("Reliability: backends killed under a live pool are replaced by the pool itself");
+  {
+    const before = db.stats().opened;
+    await db.sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE application_name = 'pgmonkey-demo' AND pid <> pg_backend_pid()`.catch(() => {});
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 100));
+    while (db.stats().size < 2 && performance.now() - t0 < 5000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const [{ one }] = await db.transaction((tx) => tx`SELECT 1 AS one`);
+    console.log(
+      `  after pg_terminate_backend: the pool reopened ${
+        db.stats().opened - before
+      } connection(s) by itself in ${
+        ((performance.now() - t0) / 1000).toFixed(2)
+      } s; a transaction right after returned ${one}; size ${db.stats().size} (min_size 2)`,
+    );
+  }
+
+  step("libpq conventions: PGPASSWORD, host lists tried in order (the first host is down)");
+  {
+    const down = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const deadPort = (down.addr as Deno.NetAddr).port;
+    down.close();
+    Deno.env.set("PGPASSWORD", server.password);
+    try {
+      const listed = await manager.getDatabaseConnectionFromConfig({
+        connection_settings: {
+          user: server.user,
+          host: `${server.host},${server.host}`,
+          port: `${deadPort},${server.port}`,
+          dbname: "postgres",
+          sslmode: "disable",
+          connect_timeout: 3,
+        },
+      }, "normal");
+      const [{ port }] = await listed.sql`SELECT inet_server_port() AS port`;
+      console.log(
+        `  no password in the config (PGPASSWORD, as libpq); host list ${server.host}:${deadPort}` +
+          ` (down), ${server.host}:${server.port} → connected to port ${port}`,
+      );
+    } finally {
+      Deno.env.delete("PGPASSWORD");
+    }
+  }
+
+  step("Beyond pgmonkey (Python): events, metrics, health, retries, onConnect, leak detection");
+  {
+    const { subscribe, unsubscribe } = await import("node:diagnostics_channel");
+    const { CHANNELS } = await import("../mod.ts");
+    const seen: string[] = [];
+    const onQuery = (m: unknown) => {
+      const q = m as { text: string; durationMs: number; rows?: number };
+      seen.push(`${q.text.trim()} (${q.durationMs.toFixed(1)} ms, ${q.rows ?? 0} rows)`);
+    };
+    subscribe(CHANNELS.query, onQuery);
+    await db.sql`SELECT name FROM customers WHERE name = ${"Frank"}`;
+    unsubscribe(CHANNELS.query, onQuery);
+    console.log(`  diagnostics_channel ${CHANNELS.query}: ${seen[0]}`);
+    console.log(
+      `  Prometheus: ${
+        db.metrics().split("\n").find((l) => l.startsWith("pgmonkey_pool_checkouts_total"))
+      }`,
+    );
+    const health = await manager.health();
+    console.log(
+      `  manager.health(): ${
+        health.filter((h) => h.reachable).length
+      } of ${health.length} handles reachable`,
+    );
+    let attempts = 0;
+    await db.transaction(async (tx) => {
+      if (++attempts === 1) {
+        throw Object.assign(new Error("could not serialize access"), { code: "40001" });
+      }
+      await tx`SELECT 1`;
+    }, { isolation: "serializable", retry: 3 });
+    console.log(
+      `  transaction(fn, { retry: 3 }): a serialization failure retried, ${attempts} runs`,
+    );
+    const hooked = await manager.getDatabaseConnection(configPath, "async_pool", {
+      resolveEnv: true,
+      onConnect: async (sql) => {
+        await sql`SET search_path TO demo_schema, public`;
+      },
+    });
+    const [{ search_path }] = await hooked.sql`SHOW search_path`;
+    console.log(`  onConnect hook on every new connection: search_path = ${search_path}`);
+    const warnings: string[] = [];
+    const leaky = new PGConnectionManager({ onWarning: (w) => warnings.push(w) });
+    const watched = await leaky.getDatabaseConnectionFromConfig(
+      { ...config, js_settings: { leak_detection_threshold: 0.2 } },
+      "pool",
+      { resolveEnv: true },
+    );
+    const held = await watched.acquire();
+    await new Promise((r) => setTimeout(r, 300));
+    held.release();
+    await leaky.clearCache();
+    console.log(`  leak detection: ${warnings[0]?.split(";")[0]}`);
+    console.log(`                  ${warnings[1]}`);
+  }
+
   step("TLS: the libpq sslmodes, checked on the server (pg_stat_ssl)");
   const modes: [SslMode, Record<string, string>][] = [
     ["disable", {}],
@@ -284,6 +399,7 @@ try {
       ...config,
       connection_settings: { ...config.connection_settings, password: "not-the-password" },
     }),
+    { mode: 0o600 }, // a literal password: owner-only (else a warning says to chmod 600)
   );
   await cli("pgconfig", "test", "--connconfig", join(dir, "bad.yaml"));
 } finally {
