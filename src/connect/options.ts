@@ -151,7 +151,12 @@ export function connectTimeoutSeconds(s: ConnectionSettings): number {
  */
 export function endpointsOf(s: ConnectionSettings): Endpoint[] {
   const hosts = String(defaultHost(s)).split(",").map((h) => h.trim());
-  const portText = s.port === undefined ? "5432" : String(s.port);
+  // The validator turns a port list into `portList` (an empty entry: undefined).
+  const portText = s.portList
+    ? s.portList.map((p) => p ?? "").join(",")
+    : s.port === undefined
+    ? "5432"
+    : String(s.port);
   const ports = portText.split(",").map((p) => p.trim());
   if (ports.length !== 1 && ports.length !== hosts.length) {
     throw new ConfigError(
