@@ -3,9 +3,9 @@
 // abandoned connection must be discarded, never handed out again, and the next caller served
 // within the pool timeout. Rows of an unfinished COPY FROM never appear. Arg:
 // <pool|async_pool>. Env: PGM_FAULT_TARGET.
-import { PGConnectionManager } from "../../../mod.ts";
 import { Scenario } from "../_support/scenario.ts";
-import { adminSql, connectionSettings, faultTarget, idsIn } from "../_support/servers.ts";
+import { setUpPool, tearDown } from "../_support/setup.ts";
+import { idsIn } from "../_support/servers.ts";
 
 const [type] = Deno.args as ["pool" | "async_pool"];
 const TIMEOUT = 3;
@@ -13,17 +13,9 @@ const BOUND_MS = TIMEOUT * 1000 + 2000;
 const ROUNDS = 4;
 
 await new Scenario(`COPY abandoned on borrowed connections (${type})`).run(async (s) => {
-  const target = faultTarget();
-  const table = `acks_copy_${type}`;
-  const admin = adminSql(target);
-  await admin.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
   const pool = { min_size: 1, max_size: 1, timeout: TIMEOUT };
-  const m = new PGConnectionManager();
-  const db = await m.getDatabaseConnectionFromConfig({
-    connection_settings: connectionSettings(target),
-    pool_settings: pool,
-    async_pool_settings: pool,
-  }, type);
+  const p = await setUpPool(type, `acks_copy_${type}`, pool);
+  const { db, table } = p;
   const commit = async (id: number) => {
     const r = await s.call(
       "a transaction after an abandoned COPY",
@@ -54,10 +46,8 @@ await new Scenario(`COPY abandoned on borrowed connections (${type})`).run(async
     if (await commit(i * 3 + 3)) served++;
   }
   s.check("the pool serves after every abandoned COPY", served === ROUNDS * 3, `${served}`);
-  const ids = await idsIn(admin, table);
+  const ids = await idsIn(p.admin, table);
   s.check("rows of an unfinished COPY FROM never appear", ids.every((id) => id < 1_000_000));
   s.figure("connections discarded", db.stats().replaced);
-  s.verifyAcked(ids);
-  await m.clearCache();
-  await admin.end({ timeout: 1 });
+  await tearDown(s, p);
 });

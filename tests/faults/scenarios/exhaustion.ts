@@ -2,9 +2,9 @@
 // caller that cannot get a connection in time (transaction(), acquire(), db.sql) gets
 // PoolTimeoutError within the timeout; afterwards the pool serves again. Arg:
 // <pool|async_pool>. Env: PGM_FAULT_TARGET.
-import { PGConnectionManager, PoolTimeoutError } from "../../../mod.ts";
+import { PoolTimeoutError } from "../../../mod.ts";
 import { type Outcome, Scenario } from "../_support/scenario.ts";
-import { adminSql, connectionSettings, faultTarget, idsIn } from "../_support/servers.ts";
+import { setUpPool, tearDown } from "../_support/setup.ts";
 
 const [type] = Deno.args as ["pool" | "async_pool"];
 const TIMEOUT = 1;
@@ -13,17 +13,9 @@ const WAIT_BOUND_MS = TIMEOUT * 1000 + 1000;
 const HOLD_BOUND_MS = HOLD_S * 1000 + 2000;
 
 await new Scenario(`pool exhaustion (${type})`).run(async (s) => {
-  const target = faultTarget();
-  const table = `acks_exhaust_${type}`;
-  const admin = adminSql(target);
-  await admin.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
   const pool = { min_size: 1, max_size: 2, timeout: TIMEOUT };
-  const m = new PGConnectionManager();
-  const db = await m.getDatabaseConnectionFromConfig({
-    connection_settings: connectionSettings(target),
-    pool_settings: pool,
-    async_pool_settings: pool,
-  }, type);
+  const p = await setUpPool(type, `acks_exhaust_${type}`, pool);
+  const { db, table } = p;
   const write = (id: number, hold = 0) =>
     db.transaction(async (tx) => {
       await tx`INSERT INTO ${tx(table)} (id) VALUES (${id})`;
@@ -65,7 +57,5 @@ await new Scenario(`pool exhaustion (${type})`).run(async (s) => {
   const after = await s.call("a caller after the holders", WAIT_BOUND_MS, () => write(1000));
   s.check("the pool serves again afterwards", ackIfOk(after).ok);
   s.check("nothing left in use or waiting", db.stats().inUse === 0 && db.stats().waiting === 0);
-  s.verifyAcked(await idsIn(admin, table));
-  await m.clearCache();
-  await admin.end({ timeout: 1 });
+  await tearDown(s, p);
 });

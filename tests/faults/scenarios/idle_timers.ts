@@ -1,9 +1,8 @@
 // Transactions that sit idle past max_idle and max_lifetime (1 s each) between two statements,
 // on connections above min_size: the timers must never close them; they commit. Arg:
 // <pool|async_pool>. Env: PGM_FAULT_TARGET.
-import { PGConnectionManager } from "../../../mod.ts";
 import { eventually, Scenario, sleep } from "../_support/scenario.ts";
-import { adminSql, connectionSettings, faultTarget, idsIn } from "../_support/servers.ts";
+import { setUpPool, tearDown } from "../_support/setup.ts";
 
 const [type] = Deno.args as ["pool" | "async_pool"];
 const PAUSE_MS = 2200;
@@ -11,17 +10,9 @@ const TIMEOUT = 3;
 const BOUND_MS = PAUSE_MS + TIMEOUT * 1000 + 2000;
 
 await new Scenario(`transactions idle past max_idle and max_lifetime (${type})`).run(async (s) => {
-  const target = faultTarget();
-  const table = `acks_idle_${type}`;
-  const admin = adminSql(target);
-  await admin.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
   const pool = { min_size: 1, max_size: 4, timeout: TIMEOUT, max_idle: 1, max_lifetime: 1 };
-  const m = new PGConnectionManager();
-  const db = await m.getDatabaseConnectionFromConfig({
-    connection_settings: connectionSettings(target),
-    pool_settings: pool,
-    async_pool_settings: pool,
-  }, type);
+  const p = await setUpPool(type, `acks_idle_${type}`, pool);
+  const { db, table } = p;
   // Two rounds: the second runs on connections past max_lifetime by then.
   for (let round = 0; round < 2; round++) {
     const results = await Promise.all([1, 2, 3, 4].map((n) => {
@@ -48,7 +39,5 @@ await new Scenario(`transactions idle past max_idle and max_lifetime (${type})`)
   const shrunk = await eventually(() => db.stats().size <= 2 && db.stats().size >= 1, 5000);
   s.check("idle connections above min_size are retired afterwards", shrunk, `${db.stats().size}`);
   s.figure("connections retired by the timers", db.stats().closed);
-  s.verifyAcked(await idsIn(admin, table));
-  await m.clearCache();
-  await admin.end({ timeout: 1 });
+  await tearDown(s, p);
 });

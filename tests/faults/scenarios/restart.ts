@@ -2,17 +2,10 @@
 // down for a while, start) under a write load: 16 workers in transactions on a pool of 8.
 // Args: <pool|async_pool> <fast|immediate>. Env: PGM_FAULT_TARGET (the Debian server),
 // PGM_FAULT_NODE (its data directory etc., for pg_ctl).
-import { PGConnectionManager } from "../../../mod.ts";
 import { type ClusterNode, debianServerControl } from "../../support/debian_postgres.ts";
 import { firstCommitAfter, longestGap, startLoad } from "../_support/load.ts";
-import { eventually, Scenario, since, sleep } from "../_support/scenario.ts";
-import {
-  adminSql,
-  backendsOf,
-  connectionSettings,
-  faultTarget,
-  idsIn,
-} from "../_support/servers.ts";
+import { Scenario, since, sleep } from "../_support/scenario.ts";
+import { expectBackAtMinSize, setUpPool, tearDown } from "../_support/setup.ts";
 
 const [type, mode] = Deno.args as ["pool" | "async_pool", "fast" | "immediate"];
 const DOWN_MS = 3000;
@@ -22,19 +15,12 @@ const BOUND_MS = TIMEOUT * 1000 + 2000;
 const what = mode === "fast" ? "restart -m fast" : `stop -m immediate, ${DOWN_MS / 1000} s down`;
 
 await new Scenario(`${what} under load (${type})`).run(async (s) => {
-  const target = faultTarget();
   const ctl = debianServerControl(JSON.parse(Deno.env.get("PGM_FAULT_NODE")!) as ClusterNode);
   const app = `pgm-fault-${type}-${mode}`;
   const table = `acks_${type}_${mode}`;
-  const admin = adminSql(target);
-  await admin.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
   const pool = { min_size: MIN_SIZE, max_size: 8, timeout: TIMEOUT };
-  const m = new PGConnectionManager();
-  const db = await m.getDatabaseConnectionFromConfig({
-    connection_settings: connectionSettings(target, { application_name: app }),
-    pool_settings: pool,
-    async_pool_settings: pool,
-  }, type);
+  const p = await setUpPool(type, table, pool, { application_name: app });
+  const db = p.db;
   const load = startLoad(s, db, { workers: 16, table, boundMs: BOUND_MS });
   await sleep(1000);
 
@@ -68,18 +54,12 @@ await new Scenario(`${what} under load (${type})`).run(async (s) => {
   s.check("the load commits again after the server is back", recovery !== undefined);
   s.figure("longest stretch without a commit, ms", longestGap(load.commitTimes, tFault, tEnd));
   s.figure("commits", load.commitTimes.length);
-  const settled = await eventually(async () => {
-    const st = db.stats();
-    return st.size >= MIN_SIZE && st.inUse === 0 && st.waiting === 0 &&
-      await backendsOf(admin, app) >= MIN_SIZE;
-  }, 5000);
-  const st = db.stats();
-  s.check(
+  await expectBackAtMinSize(
+    s,
+    p,
+    MIN_SIZE,
+    app,
     "the pool is back at min_size by itself, nothing left in use or waiting",
-    settled,
-    `size ${st.size}, in use ${st.inUse}, waiting ${st.waiting}`,
   );
-  s.verifyAcked(await idsIn(admin, table));
-  await m.clearCache();
-  await admin.end({ timeout: 1 });
+  await tearDown(s, p);
 });

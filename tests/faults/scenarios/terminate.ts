@@ -1,16 +1,9 @@
 // pg_terminate_backend of a random backend of the pool every 200 ms for a while, under a
 // write load (16 workers in transactions on a pool of 8). Arg: <pool|async_pool>.
 // Env: PGM_FAULT_TARGET.
-import { PGConnectionManager } from "../../../mod.ts";
 import { longestGap, startLoad } from "../_support/load.ts";
-import { eventually, Scenario, sleep } from "../_support/scenario.ts";
-import {
-  adminSql,
-  backendsOf,
-  connectionSettings,
-  faultTarget,
-  idsIn,
-} from "../_support/servers.ts";
+import { Scenario, sleep } from "../_support/scenario.ts";
+import { expectBackAtMinSize, setUpPool, tearDown } from "../_support/setup.ts";
 
 const [type] = Deno.args as ["pool" | "async_pool"];
 const KILL_FOR_MS = 4000;
@@ -21,18 +14,10 @@ const BOUND_MS = TIMEOUT * 1000 + 2000;
 
 await new Scenario(`pg_terminate_backend every ${KILL_EVERY_MS} ms under load (${type})`).run(
   async (s) => {
-    const target = faultTarget();
     const app = `pgm-fault-kill-${type}`;
-    const table = `acks_kill_${type}`;
-    const admin = adminSql(target);
-    await admin.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
     const pool = { min_size: MIN_SIZE, max_size: 8, timeout: TIMEOUT };
-    const m = new PGConnectionManager();
-    const db = await m.getDatabaseConnectionFromConfig({
-      connection_settings: connectionSettings(target, { application_name: app }),
-      pool_settings: pool,
-      async_pool_settings: pool,
-    }, type);
+    const p = await setUpPool(type, `acks_kill_${type}`, pool, { application_name: app });
+    const { db, admin, table } = p;
     const load = startLoad(s, db, { workers: 16, table, boundMs: BOUND_MS });
     await sleep(500);
     const t0 = performance.now();
@@ -60,20 +45,14 @@ await new Scenario(`pg_terminate_backend every ${KILL_EVERY_MS} ms under load ($
       gap < 2000,
       `${gap} ms`,
     );
-    const settled = await eventually(async () => {
-      const st = db.stats();
-      return st.size >= MIN_SIZE && st.inUse === 0 && st.waiting === 0 &&
-        await backendsOf(admin, app) >= MIN_SIZE;
-    }, 5000);
-    const st = db.stats();
-    s.check(
+    await expectBackAtMinSize(
+      s,
+      p,
+      MIN_SIZE,
+      app,
       "the pool ends at min_size or more, nothing left in use or waiting",
-      settled,
-      `size ${st.size}, in use ${st.inUse}, waiting ${st.waiting}`,
     );
-    s.figure("connections replaced", st.closed);
-    s.verifyAcked(await idsIn(admin, table));
-    await m.clearCache();
-    await admin.end({ timeout: 1 });
+    s.figure("connections replaced", db.stats().closed);
+    await tearDown(s, p);
   },
 );

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { ConnectionError, PGConnectionManager } from "../../../mod.ts";
 import { startLoad } from "../_support/load.ts";
 import { Scenario } from "../_support/scenario.ts";
+import { issueClientCertificate } from "../../support/certs.ts";
 import { adminSql, connectionSettings, faultTarget, idsIn } from "../_support/servers.ts";
 
 const ATTEMPTS = 120;
@@ -15,43 +16,6 @@ const CONNECT_TIMEOUT = 5;
 const BOUND_MS = CONNECT_TIMEOUT * 1000 + 1500;
 const TYPES = ["normal", "pool", "async", "async_pool"] as const;
 
-/** A client certificate and key signed by the test's other CA (unknown to the server). */
-async function strangerCertificate(certDir: string, dir: string) {
-  const openssl = async (args: string[]) => {
-    const out = await new Deno.Command("openssl", { args, cwd: dir, stderr: "piped" }).output();
-    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  };
-  await openssl([
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "stranger.key",
-    "-out",
-    "stranger.csr",
-    "-subj",
-    "/CN=postgres",
-  ]);
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    "stranger.csr",
-    "-CA",
-    join(certDir, "other-ca.crt"),
-    "-CAkey",
-    join(certDir, "other-ca.key"),
-    "-CAcreateserial",
-    "-out",
-    "stranger.crt",
-    "-days",
-    "30",
-  ]);
-  await Deno.chmod(join(dir, "stranger.key"), 0o600);
-  return { cert: join(dir, "stranger.crt"), key: join(dir, "stranger.key") };
-}
-
 await new Scenario(`TLS client certificate rejected, ${ATTEMPTS} attempts`).run(async (s) => {
   const target = faultTarget();
   const certDir = Deno.env.get("PGMONKEY_TEST_CERTDIR")!;
@@ -59,7 +23,11 @@ await new Scenario(`TLS client certificate rejected, ${ATTEMPTS} attempts`).run(
   const admin = adminSql(target);
   const m = new PGConnectionManager();
   try {
-    const stranger = await strangerCertificate(certDir, dir);
+    // A client certificate from the test's other CA, which the server does not trust.
+    const stranger = await issueClientCertificate(dir, "stranger", "postgres", {
+      cert: join(certDir, "other-ca.crt"),
+      key: join(certDir, "other-ca.key"),
+    }, "30");
     const table = "acks_tls";
     await admin.unsafe(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
     const healthy = await m.getDatabaseConnectionFromConfig({
