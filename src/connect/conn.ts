@@ -16,7 +16,12 @@ import { failedSocket } from "./_postgresjs/failed_socket.ts";
 import { type InstanceHooks, instanceHooks, type RawQuery } from "./_postgresjs/dispatch.ts";
 import type { TypeRegistry } from "./_postgresjs/type_registry.ts";
 import { TrackedSocket } from "./transport/tracked_socket.ts";
-import type { Deadline, Endpoint, Negotiated } from "./transport/negotiate.ts";
+import {
+  type Deadline,
+  earlyError,
+  type Endpoint,
+  type Negotiated,
+} from "./transport/negotiate.ts";
 import { TransportError } from "./transport/errors.ts";
 
 /** What a handle's connections share. */
@@ -209,6 +214,14 @@ export class Conn {
     const socket = () => {
       if (first) {
         first = false;
+        // A socket that failed before postgres.js asked for it (a TLS 1.3 alert right after
+        // the handshake): postgres.js would attach its listeners after the events and wait
+        // forever, so it gets a socket that fails in its sight instead.
+        if (tracked.closed || tracked.errored) {
+          return Promise.resolve(
+            failedSocket(earlyError(neg.socket) ?? sessionLost(neg.where), endpoint),
+          );
+        }
         return Promise.resolve(neg.socket);
       }
       // Later calls: a CancelRequest while the session lives, else postgres.js

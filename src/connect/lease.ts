@@ -10,6 +10,11 @@
  * connection (postgres.js's versions of those are not safe when a connection
  * dies mid-way).
  *
+ * A COPY stream (`readable()`/`writable()`) left open when the lease ends
+ * fails when its connection is discarded; from then on that failure is
+ * quiet: listeners the borrower attached still see it, but a stream nobody
+ * listens to any more does not crash the process with an uncaught error.
+ *
  * @module
  */
 import type postgres from "postgres";
@@ -43,6 +48,17 @@ function releasedError(): Error {
   );
 }
 
+/** The part of a COPY stream a lease touches. */
+interface CopyStream {
+  destroyed?: boolean;
+  on(event: "error", listener: () => void): unknown;
+  once(event: "close", listener: () => void): unknown;
+}
+
+type StreamOpener = (...args: unknown[]) => Promise<CopyStream>;
+
+const ignore = () => {};
+
 /** See the module documentation. */
 export class Lease {
   /** The borrowed connection. */
@@ -52,6 +68,7 @@ export class Lease {
   readonly #pool: Pool;
   #released = false;
   #leak: { timer: Timer; since: number; warned: boolean; warn: (m: string) => void } | undefined;
+  readonly #streams = new Set<CopyStream>();
 
   /** Wraps a connection the pool lent. */
   constructor(pool: Pool, conn: Conn, host: LeaseHost, extra: Record<PropertyKey, unknown> = {}) {
@@ -84,8 +101,8 @@ export class Lease {
       subscribe: host.facade.subscribe,
       begin: refuse("begin()"),
       reserve: refuse("reserve()"),
-      unsafe: guard(target.unsafe),
-      file: guard(target.file),
+      unsafe: guard((...a: Parameters<ReservedSql["unsafe"]>) => this.#watch(target.unsafe(...a))),
+      file: guard((...a: Parameters<ReservedSql["file"]>) => this.#watch(target.file(...a))),
       options: undefined,
       [Symbol.for("Deno.customInspect")]: () => `ReservedSql { ${host.label()} }`,
       [Symbol.for("nodejs.util.inspect.custom")]: () => `ReservedSql { ${host.label()} }`,
@@ -94,13 +111,40 @@ export class Lease {
     this.sql = new Proxy(target, {
       apply: (fn, thisArg, args) => {
         if (this.#released) throw releasedError();
-        return watch(Reflect.apply(fn as unknown as (...a: unknown[]) => unknown, thisArg, args));
+        return this.#watch(
+          watch(Reflect.apply(fn as unknown as (...a: unknown[]) => unknown, thisArg, args)),
+        );
       },
       get: (t, prop) => {
         if (prop === "options") return redactedOptions(t.options);
         return Object.hasOwn(overrides, prop) ? overrides[prop] : Reflect.get(t, prop);
       },
     });
+  }
+
+  /** Notes the COPY streams a query of this lease opens (see the module documentation). */
+  #watch<T>(query: T): T {
+    const q = query as Partial<Record<"readable" | "writable", StreamOpener>>;
+    for (const name of ["readable", "writable"] as const) {
+      const open = q?.[name];
+      if (typeof open !== "function") continue;
+      q[name] = (...args: unknown[]) =>
+        open.apply(q, args).then((stream) => {
+          if (this.#released) stream.on("error", ignore);
+          else if (!stream.destroyed) {
+            this.#streams.add(stream);
+            stream.once("close", () => this.#streams.delete(stream));
+          }
+          return stream;
+        });
+    }
+    return query;
+  }
+
+  /** The lease ended: streams still open may only fail quietly now. */
+  #quietStreams(): void {
+    for (const stream of this.#streams) stream.on("error", ignore);
+    this.#streams.clear();
   }
 
   /** True once released. */
@@ -113,6 +157,7 @@ export class Lease {
     if (this.#released) return;
     this.#released = true;
     this.#endLeakWatch();
+    this.#quietStreams();
     this.#pool.release(this.conn);
   };
 
@@ -121,6 +166,7 @@ export class Lease {
     if (this.#released) return;
     this.#released = true;
     this.#endLeakWatch();
+    this.#quietStreams();
     this.#pool.release(this.conn, true);
   }
 

@@ -176,48 +176,6 @@ export function setLocalStatements(session: Readonly<Record<string, string>>): s
     .join("; ");
 }
 
-/** libpq's default host when a config leaves it out. */
-export function defaultHost(s: ConnectionSettings): string {
-  return s.host ?? "localhost";
-}
-
-/** TCP keepalive delay (`null` = off), from libpq's keys. */
-export function keepAliveSeconds(s: ConnectionSettings): number | null {
-  if (s.keepalives === false) return null;
-  return s.keepalives_idle ?? 60;
-}
-
-/** Seconds per connection attempt: `connect_timeout` (libpq treats 1 as 2), else the default. */
-export function connectTimeoutSeconds(s: ConnectionSettings): number {
-  const t = s.connect_timeout;
-  if (t === undefined || t <= 0) return DEFAULT_CONNECT_TIMEOUT;
-  return Math.max(2, t);
-}
-
-/**
- * The host list of a config: `host` and `port` may each be a comma-separated
- * list (a single port applies to every host), as in libpq.
- */
-export function endpointsOf(s: ConnectionSettings): Endpoint[] {
-  const hosts = String(defaultHost(s)).split(",").map((h) => h.trim());
-  const portText = s.port === undefined ? "5432" : String(s.port);
-  const ports = portText.split(",").map((p) => p.trim());
-  if (ports.length !== 1 && ports.length !== hosts.length) {
-    throw new ConfigError(
-      `could not match ${ports.length} port numbers to ${hosts.length} hosts`,
-      { key: "connection_settings.port" },
-    );
-  }
-  return hosts.map((host, i) => {
-    const p = ports.length === 1 ? ports[0] : ports[i];
-    const port = p === "" ? 5432 : Number(p);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new ConfigError(`invalid port number: "${p}"`, { key: "connection_settings.port" });
-    }
-    return { host: host === "" ? "localhost" : host, port };
-  });
-}
-
 /**
  * postgres.js options the layer owns (a caller may not pass them through
  * `postgres: {…}`): connection target, TLS, sizing, timers, the socket.

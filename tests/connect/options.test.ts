@@ -3,9 +3,6 @@ import type { PgMonkeyConfig } from "../../src/config/types.ts";
 import {
   checkPassthrough,
   connectionOptions,
-  connectTimeoutSeconds,
-  endpointsOf,
-  keepAliveSeconds,
   planConnection,
   poolPolicy,
   setLocalStatements,
@@ -106,27 +103,6 @@ Deno.test("connection options: passthrough options apply, connection params merg
   assert.throws(() => checkPassthrough({ ssl: true }), ConfigError);
   assert.throws(() => checkPassthrough({ bogus: 1 }), /unknown postgres.js option "bogus"/);
   checkPassthrough({ transform, types: {}, debug: true });
-});
-
-Deno.test("host and port lists; libpq defaults; keepalives off; connect_timeout", () => {
-  assert.deepEqual(endpointsOf({ host: "a,b", port: 5433 }), [
-    { host: "a", port: 5433 },
-    { host: "b", port: 5433 },
-  ]);
-  assert.deepEqual(endpointsOf({}), [{ host: "localhost", port: 5432 }]);
-  assert.deepEqual(
-    endpointsOf({ host: "a,b", port: "5433,5434" as unknown as number }).map((e) => e.port),
-    [5433, 5434],
-  );
-  assert.throws(
-    () => endpointsOf({ host: "a,b,c", port: "1,2" as unknown as number }),
-    /could not match 2 port numbers to 3 hosts/,
-  );
-  assert.equal(keepAliveSeconds({ keepalives: false }), null);
-  assert.equal(keepAliveSeconds({ keepalives_idle: 30 }), 30);
-  assert.equal(connectTimeoutSeconds({}), 30);
-  assert.equal(connectTimeoutSeconds({ connect_timeout: 1 }), 2, "libpq: 1 means 2");
-  assert.equal(connectTimeoutSeconds({ connect_timeout: 7 }), 7);
 });
 
 Deno.test("behind PgBouncer: no named prepared statements, session settings as SET LOCAL", () => {

@@ -104,10 +104,13 @@ Deno.test("verify-ca/verify-full without any root certificate is an error like l
   });
 });
 
-Deno.test("sslrootcert=system means the runtime's roots and requires verify-full", async () => {
+Deno.test("sslrootcert=system means the OS trust store (as OpenSSL finds it) and requires verify-full", async () => {
   const plan = await planTls({ host: "db", sslmode: "verify-full", sslrootcert: "system" });
   assert.equal(plan.rootCert, "system");
-  assert.equal(plan.ca, undefined);
+  const bundle = await Deno.readTextFile("/etc/ssl/certs/ca-certificates.crt").catch(() =>
+    undefined
+  );
+  assert.equal(plan.ca, bundle, "Debian's bundle when it exists, else the runtime's store");
   assert.equal(plan.verify, "verify-full");
   assert.equal((await planTls({ host: "db", sslrootcert: "system" })).sslmode, "verify-full");
   const e = await configError(planTls({ host: "db", sslmode: "require", sslrootcert: "system" }));

@@ -29,107 +29,104 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   }
 }
 
+const CLIENT_EXTENSIONS = "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n";
+const SERVER_EXTENSIONS = "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n" +
+  "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n";
+
+/**
+ * Writes `<name>.key` (mode 0600) and `<name>.crt`, a certificate for the
+ * common name `cn` with the X.509 `extensions` (openssl's extfile lines),
+ * signed by the CA `ca`, into `dir`.
+ */
+async function issueCertificate(
+  dir: string,
+  name: string,
+  cn: string,
+  extensions: string,
+  ca: { cert: string; key: string },
+  days: string,
+): Promise<{ cert: string; key: string }> {
+  await Deno.writeTextFile(join(dir, `${name}.ext`), extensions);
+  await openssl([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    `/CN=${cn}`,
+  ], dir);
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    ca.cert,
+    "-CAkey",
+    ca.key,
+    "-CAcreateserial",
+    "-out",
+    `${name}.crt`,
+    "-days",
+    days,
+    "-extfile",
+    `${name}.ext`,
+  ], dir);
+  await Deno.chmod(join(dir, `${name}.key`), 0o600);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
+/**
+ * Writes `<name>.key` (mode 0600) and `<name>.crt`, a client certificate for
+ * the common name `cn` signed by the CA `ca`, into `dir`.
+ *
+ * @example
+ * ```ts ignore
+ * await issueClientCertificate(dir, "stranger", "postgres", { cert: otherCa, key: otherCaKey });
+ * ```
+ */
+export function issueClientCertificate(
+  dir: string,
+  name: string,
+  cn: string,
+  ca: { cert: string; key: string },
+  days = "3650",
+): Promise<{ cert: string; key: string }> {
+  return issueCertificate(dir, name, cn, CLIENT_EXTENSIONS, ca, days);
+}
+
+/** Writes a self-signed CA, `<name>.crt` and `<name>.key`, into `dir`. */
+async function makeCa(dir: string, name: string, cn: string, days: string): Promise<void> {
+  await openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.crt`,
+    "-days",
+    days,
+    "-subj",
+    `/CN=${cn}`,
+  ], dir);
+}
+
 /** Generates all test certificates into `dir` (created if missing). */
 export async function makeTestCerts(dir: string): Promise<TestCerts> {
   await Deno.mkdir(dir, { recursive: true });
   const days = "3650";
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    days,
-    "-subj",
-    "/CN=pgmonkey test CA",
-  ], dir);
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "other-ca.key",
-    "-out",
-    "other-ca.crt",
-    "-days",
-    days,
-    "-subj",
-    "/CN=pgmonkey other CA",
-  ], dir);
-  await Deno.writeTextFile(
-    join(dir, "server.ext"),
-    "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-  );
-  await openssl([
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=localhost",
-  ], dir);
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.crt",
-    "-days",
-    days,
-    "-extfile",
-    "server.ext",
-  ], dir);
-  await Deno.writeTextFile(
-    join(dir, "client.ext"),
-    "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
-  );
-  await openssl([
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "client.key",
-    "-out",
-    "client.csr",
-    "-subj",
-    "/CN=certuser",
-  ], dir);
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    "client.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "client.crt",
-    "-days",
-    days,
-    "-extfile",
-    "client.ext",
-  ], dir);
-  await Deno.chmod(join(dir, "client.key"), 0o600);
+  await makeCa(dir, "ca", "pgmonkey test CA", days);
+  await makeCa(dir, "other-ca", "pgmonkey other CA", days);
+  const ca = { cert: join(dir, "ca.crt"), key: join(dir, "ca.key") };
+  await issueCertificate(dir, "server", "localhost", SERVER_EXTENSIONS, ca, days);
+  await issueClientCertificate(dir, "client", "certuser", ca, days);
   return {
     dir,
     caCert: join(dir, "ca.crt"),

@@ -60,6 +60,16 @@ export interface DebianServer extends ClusterNode {
   stop(): Promise<void>;
 }
 
+/** `pg_ctl` on a running cluster, usable from any process (e.g. a test's subprocess). */
+export interface ServerControl {
+  /** `pg_ctl restart -m <mode> -w`: resolves once the server accepts connections again. */
+  restart(mode: "fast" | "immediate"): Promise<void>;
+  /** `pg_ctl stop -m <mode> -w`: resolves once the server is gone. */
+  halt(mode: "fast" | "immediate"): Promise<void>;
+  /** `pg_ctl start -w`: resolves once the server accepts connections. */
+  resume(): Promise<void>;
+}
+
 /** A primary and its streaming standby. */
 export interface ReplicationPair {
   primary: ClusterNode;
@@ -173,6 +183,38 @@ class Cluster {
       append: true,
     });
   }
+}
+
+/**
+ * Restarts, stops and starts a cluster started by {@link startDebianServer}
+ * (or a node of {@link startPrimaryWithStandby}) with Debian's `pg_ctl`, as
+ * the server's OS user. Does not take ownership: whoever started the server
+ * still stops and deletes it.
+ *
+ * @example
+ * ```ts ignore
+ * const server = await startDebianServer();
+ * await debianServerControl(server).restart("fast");
+ * await server.stop();
+ * ```
+ */
+export function debianServerControl(node: ClusterNode): ServerControl {
+  const pgCtl = join(debianBinDir(), "pg_ctl");
+  const startArgs = [
+    "-l",
+    `${node.dataDir}.log`,
+    "-t",
+    "60",
+    "-o",
+    `-p ${node.port} -k ${node.socketDir}`,
+  ];
+  const run = (args: string[]) =>
+    runAsServerUser(pgCtl, ["-D", node.dataDir, "-w", ...args]).then(() => {});
+  return {
+    restart: (mode) => run(["-m", mode, ...startArgs, "restart"]),
+    halt: (mode) => run(["-m", mode, "stop"]),
+    resume: () => run([...startArgs, "start"]),
+  };
 }
 
 function admin(node: ClusterNode, password: string): postgres.Sql {
