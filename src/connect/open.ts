@@ -35,6 +35,12 @@ import { TrackedSocket } from "./transport/tracked_socket.ts";
 export interface OpenOptions {
   /** postgres.js options passed through to every connection (see `PASSTHROUGH_POSTGRES_OPTIONS`). */
   postgres?: PostgresPassthrough;
+  /**
+   * Seconds per connection attempt, exactly (fractions allowed), instead of
+   * the config's libpq-style `connect_timeout` (whole seconds, at least 2).
+   * For the postgres.js adapter (`src/compat/`), whose `connect_timeout` means this.
+   */
+  connectTimeout?: number;
 }
 
 /** libpq's default role name: `PGUSER`, else the OS user. */
@@ -134,7 +140,7 @@ export async function openConnection(
   const connect: ConnectPlan = {
     endpoints: endpointsOf(settings),
     tls,
-    connectTimeout: connectTimeoutSeconds(settings),
+    connectTimeout: options.connectTimeout ?? connectTimeoutSeconds(settings),
     keepAlive: keepAliveSeconds(settings),
     targetSessionAttrs: "any",
     loadBalanceHosts: false,

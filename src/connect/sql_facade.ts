@@ -20,6 +20,7 @@ import {
   type RawQuery,
   redirect,
 } from "./_postgresjs/dispatch.ts";
+import { isTemplate, taggedQueryClass } from "./_postgresjs/tagged_query.ts";
 import { redactedOptions } from "./redact_options.ts";
 import type { TransactionOptions, TransactionSql } from "./transaction.ts";
 import type { ReservedSql } from "./lease.ts";
@@ -55,8 +56,11 @@ export function createFacade(front: postgres.Sql, host: FacadeHost): postgres.Sq
     if (host.cancelWaiting(q)) return Promise.resolve();
     return frontCancel(q);
   };
-  const sql = function (this: unknown, ...args: unknown[]) {
-    const q = (front as unknown as (...a: unknown[]) => unknown)(...args);
+  const TaggedQuery = taggedQueryClass(front);
+  const sql = function (this: unknown, first: unknown, ...rest: unknown[]) {
+    // Made here, not by front(): the query records its caller's line (see tagged_query.ts).
+    if (isTemplate(first)) return new TaggedQuery(first, rest, dispatch, cancel);
+    const q = (front as unknown as (...a: unknown[]) => unknown)(first, ...rest);
     if (q instanceof Query) redirect(q as RawQuery, dispatch, cancel);
     return q;
   } as unknown as postgres.Sql;
@@ -66,7 +70,7 @@ export function createFacade(front: postgres.Sql, host: FacadeHost): postgres.Sq
     return q;
   };
   const file = (
-    path: string,
+    path: string | Buffer | URL,
     args?: unknown[] | Record<string, unknown>,
     options?: Record<string, unknown>,
   ) => fileQuery(front, (p) => readFile(p, "utf8"), dispatch, cancel, path, args, options);
@@ -85,8 +89,9 @@ export function createFacade(front: postgres.Sql, host: FacadeHost): postgres.Sq
     json: front.json,
     unsafe,
     file,
-    notify: (channel: string, payload: unknown) =>
-      unsafe("select pg_notify($1, $2)", [channel, "" + payload]),
+    // Runs at once, awaited or not, as postgres.js's notify does.
+    notify: async (channel: string, payload: unknown) =>
+      await unsafe("select pg_notify($1, $2)", [channel, "" + payload]),
     listen: front.listen,
     subscribe: front.subscribe,
     largeObject: (oid?: number, mode?: number) => largeObject(host, oid, mode),
