@@ -20,7 +20,11 @@ export const NODE_FLOOR = 22;
 export const TYPES_NODE = "22.20.7";
 
 /** Package export → source file (emitted under `esm/` with the same path). */
-export const ENTRY_POINTS = { ".": "mod.ts", "./cli": "cli_node.ts" } as const;
+export const ENTRY_POINTS = {
+  ".": "mod.ts",
+  "./cli": "cli_node.ts",
+  "./postgres": "src/compat/postgres.ts",
+} as const;
 /** Source of the `pgmonkey` bin. */
 export const BIN = "cli_node.ts";
 

@@ -116,7 +116,24 @@ export function checkCompatOptions(given: Record<string, unknown>): void {
     }
   }
   sslMode(given.ssl, undefined);
+  const pool = given.pgmonkey;
+  if (pool === undefined || pool === null) return;
+  if (typeof pool !== "object" || Array.isArray(pool)) {
+    throw new ConfigError(`expected an object of pool settings (${POOL_KEYS.join(", ")})`, {
+      key: "postgres.pgmonkey",
+    });
+  }
+  for (const key of Object.keys(pool)) {
+    if (!POOL_KEYS.includes(key)) {
+      throw new ConfigError(`unknown pool setting "${key}" (accepted: ${POOL_KEYS.join(", ")})`, {
+        key: `postgres.pgmonkey.${key}`,
+      });
+    }
+  }
 }
+
+/** The keys of {@link CompatPoolOptions}. */
+const POOL_KEYS = ["timeout", "min_size", "check_on_checkout", "max_waiting"];
 
 /** postgres.js's default NOTICE handler. */
 function logNotice(notice: unknown): void {
@@ -217,9 +234,12 @@ export function planCompat(
   Object.assign(settings, sslMode(o.ssl, settings.sslrootcert));
   if (o.sslnegotiation) settings.sslnegotiation = o.sslnegotiation;
   if (o.target_session_attrs) settings.target_session_attrs = o.target_session_attrs;
-  const keepAlive = seconds(o.keep_alive);
-  if (keepAlive === undefined) settings.keepalives = false;
-  else settings.keepalives_idle = keepAlive;
+  // libpq's own keepalive settings (from the URL or `connection`) win over keep_alive.
+  if (settings.keepalives === undefined && settings.keepalives_idle === undefined) {
+    const keepAlive = seconds(o.keep_alive);
+    if (keepAlive === undefined) settings.keepalives = false;
+    else settings.keepalives_idle = keepAlive;
+  }
   const connectTimeout = seconds(o.connect_timeout) ?? 0;
 
   const connectionType = o.max === 1 ? "normal" : "pool";

@@ -68,8 +68,6 @@ type FrontOptions = ParsedPostgresOptions & {
   pass: unknown;
   parameters: Record<string, string>;
   shared: { typeArrayMap: Record<number, number> };
-  parsers: Record<number, unknown>;
-  serializers: Record<number, unknown>;
 };
 
 /** A handle that is open, with the executor of its `db.sql`. */
@@ -141,8 +139,6 @@ function compatPostgres(
         // The array types the handle fetched, for sql.array() built on the front.
         const fetched = handle.sql.options as unknown as FrontOptions;
         Object.assign(o.shared.typeArrayMap, fetched.shared.typeArrayMap);
-        Object.assign(o.parsers, fetched.parsers);
-        Object.assign(o.serializers, fetched.serializers);
         opened = { handle, hooks: instanceHooks(handle.sql) };
         return opened;
       } catch (e) {
@@ -264,6 +260,67 @@ function hiddenPassword(o: FrontOptions): Record<string, unknown> {
   return copy;
 }
 
+/** The type of the postgres.js module (its `postgres` function and helpers). */
+export type PostgresModule = typeof import("postgres");
+
+/** postgres.js's custom types of an instance (`types` option). */
+export type CustomTypes = Record<string, import("postgres").PostgresType>;
+
+/** postgres.js's options, plus pgmonkey's pool settings under `pgmonkey`. */
+export type CompatOptions<T extends CustomTypes> =
+  & import("postgres").Options<T>
+  & {
+    /** Pool settings postgres.js has no option for (see {@link CompatPoolOptions}). */
+    pgmonkey?: CompatPoolOptions;
+  };
+
+/** The `Sql` postgres.js types for custom types `T` (as postgres.js's own `postgres()`). */
+export type SqlFor<T extends CustomTypes> = import("postgres").Sql<
+  // deno-lint-ignore ban-types
+  CustomTypes extends T ? {}
+    : {
+      [type in keyof T]: T[type] extends {
+        // deno-lint-ignore no-explicit-any
+        serialize: (value: infer R) => any;
+        // deno-lint-ignore no-explicit-any
+        parse: (raw: any) => infer R;
+      } ? R
+        : never;
+    }
+>;
+
+/** The type of {@link postgres}: postgres.js's `postgres()` and its helpers. */
+export interface CompatPostgres {
+  /** A `Sql` for `options` (postgres.js's own defaults and environment variables apply). */
+  // deno-lint-ignore ban-types
+  <T extends CustomTypes = {}>(options?: CompatOptions<T>): SqlFor<T>;
+  /** A `Sql` for a connection URL (`postgres://user:pass@host:port/db?…`) and `options`. */
+  // deno-lint-ignore ban-types
+  <T extends CustomTypes = {}>(url: string, options?: CompatOptions<T>): SqlFor<T>;
+  /** postgres.js's server error class. */
+  readonly PostgresError: PostgresModule["PostgresError"];
+  /** postgres.js's `toPascal`. */
+  readonly toPascal: PostgresModule["toPascal"];
+  /** postgres.js's `pascal` transform. */
+  readonly pascal: PostgresModule["pascal"];
+  /** postgres.js's `toCamel`. */
+  readonly toCamel: PostgresModule["toCamel"];
+  /** postgres.js's `camel` transform. */
+  readonly camel: PostgresModule["camel"];
+  /** postgres.js's `toKebab`. */
+  readonly toKebab: PostgresModule["toKebab"];
+  /** postgres.js's `kebab` transform. */
+  readonly kebab: PostgresModule["kebab"];
+  /** postgres.js's `fromPascal`. */
+  readonly fromPascal: PostgresModule["fromPascal"];
+  /** postgres.js's `fromCamel`. */
+  readonly fromCamel: PostgresModule["fromCamel"];
+  /** postgres.js's `fromKebab`. */
+  readonly fromKebab: PostgresModule["fromKebab"];
+  /** postgres.js's `BigInt` type (int8 as `bigint`). */
+  readonly BigInt: PostgresModule["BigInt"];
+}
+
 /**
  * postgres.js's `postgres(url?, options?)` on pgmonkey's connection layer
  * (see the module documentation), with postgres.js's helpers (`camel`,
@@ -278,7 +335,7 @@ function hiddenPassword(o: FrontOptions): Record<string, unknown> {
  * await sql.end();
  * ```
  */
-const postgres: typeof postgresjs = Object.assign(compatPostgres, {
+const postgres: CompatPostgres = Object.assign(compatPostgres, {
   PostgresError: postgresjs.PostgresError,
   toPascal: postgresjs.toPascal,
   pascal: postgresjs.pascal,
@@ -290,7 +347,7 @@ const postgres: typeof postgresjs = Object.assign(compatPostgres, {
   fromCamel: postgresjs.fromCamel,
   fromKebab: postgresjs.fromKebab,
   BigInt: postgresjs.BigInt,
-}) as unknown as typeof postgresjs;
+}) as unknown as CompatPostgres;
 
 export default postgres;
 export { postgres };

@@ -29,6 +29,10 @@ Deno.test("package.json: ESM entry points with types, the pgmonkey bin, the Node
   assert.deepEqual(pkg.exports, {
     ".": { types: "./esm/mod.d.ts", default: "./esm/mod.js" },
     "./cli": { types: "./esm/cli_node.d.ts", default: "./esm/cli_node.js" },
+    "./postgres": {
+      types: "./esm/src/compat/postgres.d.ts",
+      default: "./esm/src/compat/postgres.js",
+    },
     "./package.json": "./package.json",
   });
   assert.deepEqual(pkg.bin, { pgmonkey: "./esm/cli_node.js" });
