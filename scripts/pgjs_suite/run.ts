@@ -282,14 +282,15 @@ async function main(): Promise<void> {
     const reports: Partial<Record<Target, SuiteReport>> = {};
     for (const target of args.targets) reports[target] = await runTarget(args, target, base);
     console.log("");
-    for (const target of args.targets) {
-      console.log(`${target}: ${counts(reports[target]!.results)}`);
-    }
-    if (reports.raw && reports.pgmonkey) {
+    if (!(reports.raw && reports.pgmonkey)) {
+      for (const target of args.targets) {
+        console.log(`${target}: ${counts(reports[target]!.results)}`);
+      }
+    } else {
       const comparison = compareRuns(reports.raw, reports.pgmonkey, KNOWN_DIFFERENCES);
       await Deno.writeTextFile(join(args.out, "comparison.md"), comparison.markdown);
       console.log(comparison.summary);
-      if (comparison.unexplained.length > 0) Deno.exit(1);
+      if (comparison.unexplained.length > 0) Deno.exitCode = 1;
     }
   } finally {
     await rm(base, { recursive: true, force: true }).catch(() => {});

@@ -27,7 +27,7 @@
 import type { RawConfig } from "../config/types.ts";
 import { CONNECTION_SETTING_KEYS, LIBPQ_EXTRA_SETTING_KEYS } from "../config/types.ts";
 import { ConfigError } from "../errors.ts";
-import type { PostgresPassthrough } from "../connect/options.ts";
+import { PASSTHROUGH_POSTGRES_OPTIONS, type PostgresPassthrough } from "../connect/options.ts";
 
 /** The parts of postgres.js's parsed options (`sql.options`) the mapping reads. */
 export interface ParsedPostgresOptions {
@@ -254,22 +254,9 @@ export function planCompat(
   }
   // postgres.js logs NOTICEs with console.log unless told otherwise.
   const passthrough: Record<string, unknown> = { connection, onnotice: logNotice };
-  for (
-    const key of [
-      "transform",
-      "types",
-      "onnotice",
-      "onnotify",
-      "onparameter",
-      "debug",
-      "fetch_types",
-      "prepare",
-      "max_pipeline",
-      "backoff",
-      "publications",
-    ] as const
-  ) {
-    if (o[key] !== undefined && o[key] !== null) passthrough[key] = o[key];
+  for (const key of PASSTHROUGH_POSTGRES_OPTIONS) {
+    const value = (o as unknown as Record<string, unknown>)[key];
+    if (key !== "connection" && value !== undefined && value !== null) passthrough[key] = value;
   }
   return {
     connectionType,

@@ -39,70 +39,11 @@
  * @module
  */
 import postgresjs from "postgres";
-import { readFile } from "node:fs/promises";
-import { loadConfigFromObject } from "../config/load.ts";
-import { validateConfig } from "../config/validate.ts";
-import { ConnectionError } from "../errors.ts";
-import { openConnection } from "../connect/open.ts";
-import type { PGConnection } from "../connect/handle.ts";
-import {
-  fileQuery,
-  type InstanceHooks,
-  instanceHooks,
-  type QueryHandler,
-  type RawQuery,
-  redirect,
-} from "../connect/_postgresjs/dispatch.ts";
-import { isTemplate, taggedQueryClass } from "../connect/_postgresjs/tagged_query.ts";
-import {
-  checkCompatOptions,
-  type CompatPoolOptions,
-  type ParsedPostgresOptions,
-  planCompat,
-} from "./options.ts";
+import { createFacade } from "../connect/sql_facade.ts";
+import { checkCompatOptions, type CompatPoolOptions } from "./options.ts";
+import { type FrontOptions, LazyHandle, onHandleSql } from "./lazy_handle.ts";
 
 export type { CompatPoolOptions } from "./options.ts";
-
-/** postgres.js's parsed options, as far as the adapter touches them. */
-type FrontOptions = ParsedPostgresOptions & {
-  pass: unknown;
-  parameters: Record<string, string>;
-  shared: { typeArrayMap: Record<number, number> };
-};
-
-/** A handle that is open, with the executor of its `db.sql`. */
-interface Opened {
-  handle: PGConnection;
-  hooks: InstanceHooks;
-}
-
-/** An error as postgres.js makes its own connection errors (`write CODE host:port`). */
-function pgjsConnectionError(code: string, o: FrontOptions, cause?: unknown): Error {
-  const path = typeof o.path === "string" && o.path !== "" ? o.path : undefined;
-  const host = o.host[0];
-  const port = o.port[0];
-  return Object.assign(
-    new Error(`write ${code} ${path ?? `${host}:${port}`}`, cause ? { cause } : undefined),
-    { code, errno: code, address: path ?? host },
-    path ? {} : { port },
-  );
-}
-
-/** The error of a failed open, in the form postgres.js users meet it. */
-function openError(e: unknown, o: FrontOptions): unknown {
-  if (!(e instanceof ConnectionError)) return e;
-  // A server error (wrong password, no such database…) is the server's PostgresError.
-  if (e.cause instanceof postgresjs.PostgresError) return e.cause;
-  // Errors postgres.js makes itself keep its wording; the rest keep ours (one line, host:port).
-  if (e.code === "CONNECT_TIMEOUT") return pgjsConnectionError(e.code, o, e);
-  return e;
-}
-
-/** The password postgres.js would send: `pass` may be a (sync or async) function. */
-async function resolvePassword(pass: unknown): Promise<string | undefined> {
-  const value = typeof pass === "function" ? await pass() : pass;
-  return value === undefined || value === null || value === "" ? undefined : String(value);
-}
 
 function compatPostgres(
   a?: string | Record<string, unknown>,
@@ -115,140 +56,35 @@ function compatPostgres(
   // postgres.js does (URL, environment, defaults) and builds the statements.
   const front = (typeof a === "string" ? postgresjs(a, rest) : postgresjs(rest)) as postgresjs.Sql;
   const o = front.options as unknown as FrontOptions;
-  const { Query } = instanceHooks(front);
-
-  let opened: Opened | undefined;
-  let opening: Promise<Opened> | undefined;
-  let ended = false;
-  let ending: Promise<void> | undefined;
-  /** Statements waiting for the handle to open. */
-  const waiting = new Set<RawQuery>();
-
-  const open = (): Promise<Opened> => {
-    if (opened && !opened.handle.closed) return Promise.resolve(opened);
-    opening ??= (async () => {
-      try {
-        const plan = planCompat(o, await resolvePassword(o.pass), pool as CompatPoolOptions);
-        const config = validateConfig(loadConfigFromObject(plan.config), {
-          connectionType: plan.connectionType,
-        });
-        const handle = await openConnection(config, plan.connectionType, {
-          postgres: plan.postgres,
-          connectTimeout: plan.connectTimeout > 0 ? plan.connectTimeout : undefined,
-        });
-        // The array types the handle fetched, for sql.array() built on the front.
-        const fetched = handle.sql.options as unknown as FrontOptions;
-        Object.assign(o.shared.typeArrayMap, fetched.shared.typeArrayMap);
-        opened = { handle, hooks: instanceHooks(handle.sql) };
-        return opened;
-      } catch (e) {
-        throw openError(e, o);
-      } finally {
-        opening = undefined;
-      }
-    })();
-    return opening;
-  };
-
-  const handler: QueryHandler = (q) => {
-    if (ended) return q.reject(pgjsConnectionError("CONNECTION_ENDED", o));
-    if (opened && !opened.handle.closed) return opened.hooks.handler(q);
-    waiting.add(q);
-    open().then((h) => {
-      if (!waiting.delete(q)) return;
-      h.hooks.handler(q);
-    }, (e) => {
-      if (waiting.delete(q)) q.reject(e);
-    });
-  };
-  handler.debug = o.debug;
-  const cancel = (q: RawQuery): unknown => {
-    if (waiting.delete(q)) {
-      q.cancelled = true;
-      q.reject(
-        Object.assign(new Error("57014: canceling statement due to user request"), {
-          code: "57014",
-        }),
-      );
-      return Promise.resolve();
-    }
-    return opened ? opened.hooks.canceller(q) : Promise.resolve();
-  };
-  const onHandle =
-    <A extends unknown[], R>(f: (sql: postgresjs.Sql, ...args: A) => R) =>
-    async (...args: A): Promise<Awaited<R>> => {
-      if (ended) throw pgjsConnectionError("CONNECTION_ENDED", o);
-      return await f((await open()).handle.sql, ...args);
-    };
-
-  const unsafe = (...args: Parameters<postgresjs.Sql["unsafe"]>) => {
-    const q = front.unsafe(...args) as unknown as RawQuery;
-    redirect(q, handler, cancel);
-    return q;
-  };
-  const TaggedQuery = taggedQueryClass(front);
-  const sql = function (first: unknown, ...rest: unknown[]) {
-    // Made here, not by front(): the query records its caller's line (see tagged_query.ts).
-    if (isTemplate(first)) return new TaggedQuery(first, rest, handler, cancel);
-    const q = (front as unknown as (...a: unknown[]) => unknown)(first, ...rest);
-    if (q instanceof Query) redirect(q as RawQuery, handler, cancel);
-    return q;
-  } as unknown as postgresjs.Sql;
-  const inspect = () =>
-    `Sql { pgmonkey ${o.max === 1 ? "normal" : `pool of ${o.max}`} ${String(o.user)}@${
+  const lazy = new LazyHandle(o, pool as CompatPoolOptions);
+  const label = () =>
+    `pgmonkey ${o.max === 1 ? "normal" : `pool of ${o.max}`} ${String(o.user)}@${
       o.path || `${o.host.join(",")}:${o.port.join(",")}`
-    }/${o.database}${ended ? ", ended" : ""} }`;
+    }/${o.database}${lazy.ended ? ", ended" : ""}`;
+  // db.sql's façade, on a handle that opens on first use.
+  const sql = createFacade(front, {
+    dispatch: (q) => lazy.dispatch(q),
+    cancelWaiting: (q) => (lazy.cancel(q), true),
+    transaction: (fn, options) => lazy.withHandle((h) => h.transaction(fn, options)),
+    reserve: () => lazy.withHandle((h) => h.sql.reserve()),
+    close: (timeout) => lazy.end(timeout),
+    parameters: () => lazy.parameters,
+    label,
+  });
   Object.assign(sql, {
-    types: front.types,
-    typed: front.typed,
-    array: front.array,
-    json: front.json,
-    unsafe,
-    file: (
-      path: string,
-      args?: unknown[] | Record<string, unknown>,
-      options?: Record<string, unknown>,
-    ) => fileQuery(front, (p) => readFile(p, "utf8"), handler, cancel, path, args, options),
-    notify: async (channel: string, payload: unknown) =>
-      await unsafe("select pg_notify($1, $2)", [channel, "" + payload]),
-    begin: onHandle((s, ...args: unknown[]) =>
-      (s.begin as (...a: unknown[]) => Promise<unknown>)(...args)
+    listen: onHandleSql(
+      lazy,
+      (s, ...args: Parameters<postgresjs.Sql["listen"]>) => s.listen(...args),
     ),
-    reserve: onHandle((s) => s.reserve()),
-    listen: onHandle((s, ...args: Parameters<postgresjs.Sql["listen"]>) => s.listen(...args)),
-    subscribe: onHandle((s, ...args: unknown[]) =>
-      (s.subscribe as (...a: unknown[]) => Promise<unknown>)(...args)
+    subscribe: onHandleSql(
+      lazy,
+      (s, ...args: unknown[]) => (s.subscribe as (...a: unknown[]) => Promise<unknown>)(...args),
     ),
-    largeObject: onHandle((s, ...args: unknown[]) =>
-      (s.largeObject as (...a: unknown[]) => Promise<unknown>)(...args)
-    ),
-    end: ({ timeout = null }: { timeout?: number | null } = {}) =>
-      ending ??= (async () => {
-        // postgres.js marks itself ended one microtask later: statements made just
-        // before end() still run.
-        await 1;
-        ended = true;
-        const h = opened ?? await opening?.catch(() => undefined);
-        await h?.handle.close(timeout === null ? Infinity : timeout);
-      })(),
-    close: async () => {
-      const h = opened ?? await opening?.catch(() => undefined);
-      if (opened === h) opened = undefined;
-      await h?.handle.close(Infinity);
-    },
-    CLOSE: front.CLOSE,
-    END: front.END,
-    PostgresError: postgresjs.PostgresError,
-    [Symbol.for("Deno.customInspect")]: inspect,
-    [Symbol.for("nodejs.util.inspect.custom")]: inspect,
+    // postgres.js's end() without a timeout waits for the work in flight, however long.
+    end: ({ timeout = null }: { timeout?: number | null } = {}) => lazy.end(timeout),
+    close: () => lazy.close(),
   });
-  Object.defineProperties(sql, {
-    options: { get: () => hiddenPassword(o), enumerable: false },
-    parameters: {
-      get: () => opened?.handle.sql.parameters ?? o.parameters,
-      enumerable: false,
-    },
-  });
+  Object.defineProperty(sql, "options", { get: () => hiddenPassword(o), enumerable: false });
   return sql;
 }
 

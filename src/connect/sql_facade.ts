@@ -109,7 +109,8 @@ export function createFacade(front: postgres.Sql, host: FacadeHost): postgres.Sq
     [Symbol.for("nodejs.util.inspect.custom")]: inspect,
   });
   Object.defineProperties(sql, {
-    options: { get: () => redactedOptions(front.options), enumerable: false },
+    // configurable: the postgres.js adapter (src/compat/) shows its options its own way.
+    options: { get: () => redactedOptions(front.options), enumerable: false, configurable: true },
     parameters: { get: () => host.parameters(), enumerable: false },
   });
   return sql;
