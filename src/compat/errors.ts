@@ -32,7 +32,7 @@ export function postgresConnectionError(
   code: string,
   target: PostgresTarget,
   cause?: unknown,
-): Error {
+): Error & { code: string } {
   const path = typeof target.path === "string" && target.path !== "" ? target.path : undefined;
   const host = target.host[0];
   const port = target.port[0];
@@ -72,7 +72,7 @@ export function openError(e: unknown, target: PostgresTarget): unknown {
  * console.log(cancelledError().code); // 57014
  * ```
  */
-export function cancelledError(): Error {
+export function cancelledError(): Error & { code: string } {
   return Object.assign(new Error("57014: canceling statement due to user request"), {
     code: "57014",
   });
