@@ -24,6 +24,7 @@ export const ENTRY_POINTS = {
   ".": "mod.ts",
   "./cli": "cli_node.ts",
   "./internal": "internal.ts",
+  "./postgres": "src/compat/postgres.ts",
 } as const;
 /** The config file's JSON Schema, shipped as it is (the template's `$schema` points at it). */
 export const SCHEMA_FILE = "schema/pgmonkey.schema.json";

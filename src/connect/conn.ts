@@ -15,6 +15,7 @@ import { createInstance } from "./_postgresjs/create.ts";
 import { failedSocket } from "./_postgresjs/failed_socket.ts";
 import { type InstanceHooks, instanceHooks, type RawQuery } from "./_postgresjs/dispatch.ts";
 import type { TypeRegistry } from "./_postgresjs/type_registry.ts";
+import { withoutDebug } from "./_postgresjs/quiet_debug.ts";
 import { TrackedSocket } from "./transport/tracked_socket.ts";
 import {
   type Deadline,
@@ -73,6 +74,8 @@ export class Conn {
   retiring = false;
   /** A dispatched cursor or COPY holds it. */
   exclusive = false;
+  /** The stream of a dispatched COPY, from the server's CopyIn/OutResponse until idle again. */
+  #copy: { writableEnded?: boolean; destroyed?: boolean } | undefined;
   /** Dispatched queries not settled yet. */
   inflight = 0;
   /** When it last became idle (for `max_idle`). */
@@ -135,11 +138,33 @@ export class Conn {
     q.canceller = this.#hooks.canceller;
     if (exclusive) {
       this.exclusive = true;
+      if (q.streaming) this.#watchCopy(q as RawQuery & Settles);
     } else {
       this.inflight++;
       this.#countSettle(q as RawQuery & Settles);
     }
     this.#hooks.handler(q);
+  }
+
+  /**
+   * True while a dispatched COPY stream is open on the connection: the
+   * server is sending its rows, or waits for the caller's until the caller
+   * ends the stream. Nothing else can run on the connection meanwhile.
+   */
+  get copyInProgress(): boolean {
+    const s = this.#copy;
+    return s !== undefined && s.destroyed !== true && s.writableEnded !== true;
+  }
+
+  #watchCopy(q: RawQuery & Settles): void {
+    // A COPY query resolves first with its stream (see #countSettle).
+    const resolve = q.resolve;
+    let first = true;
+    q.resolve = (x: unknown) => {
+      if (first && x !== null && typeof x === "object") this.#copy = x;
+      first = false;
+      return resolve(x);
+    };
   }
 
   #countSettle(q: RawQuery & Settles): void {
@@ -171,6 +196,7 @@ export class Conn {
   #onSocketIdle(): void {
     if (this.exclusive) {
       this.exclusive = false;
+      this.#copy = undefined;
       this.idleSince = performance.now();
       this.#observer?.onAvailable(this);
     }
@@ -266,10 +292,19 @@ export async function startConn(
   settings: ConnSettings,
 ): Promise<Conn> {
   const conn = Conn.create(neg, endpoint, settings);
+  // The deadline may pass before postgres.js has attached its listeners to the
+  // socket; it would then never learn that the socket is gone, and the login
+  // query would wait forever. So the login also ends when the deadline passes.
+  const expired = new Promise<never>((_, reject) => deadline.onExpire(reject));
+  expired.catch(() => {});
   deadline.onExpire((e) => conn.socket.kill(e));
   try {
-    await conn.sql.unsafe("");
-    if (!settings.registry.loaded) await settings.registry.load(conn.sql, settings.typeOptions);
+    await withoutDebug(conn.sql, async () => {
+      const login = conn.sql.unsafe("");
+      login.catch(() => {});
+      await Promise.race([login, expired]);
+      if (!settings.registry.loaded) await settings.registry.load(conn.sql, settings.typeOptions);
+    });
     settings.registry.apply(conn.sql);
     if (conn.dead) throw sessionLost(neg.where);
     return conn;

@@ -14,13 +14,36 @@ import { AsyncLocalStorage } from "node:async_hooks";
 const context = new AsyncLocalStorage<{ pool: unknown }>();
 let active = 0;
 
-/** Runs `fn` as the body of a transaction of `pool`. */
-export async function inTransactionOf<T>(pool: unknown, fn: () => T | Promise<T>): Promise<T> {
+/**
+ * Marks the start of a guarded transaction of `pool`; call the returned
+ * function when it has ended. `run` calls the transaction's body in the
+ * context (its return value is passed on as is: postgres.js awaits an array
+ * of queries returned synchronously, and that must stay visible).
+ */
+export function guardTransaction(pool: unknown): {
+  run<T>(fn: () => T): T;
+  end(): void;
+} {
   active++;
+  let ended = false;
+  return {
+    run: (fn) => context.run({ pool }, fn),
+    end: () => {
+      if (!ended) {
+        ended = true;
+        active--;
+      }
+    },
+  };
+}
+
+/** Runs `fn` as the body of a transaction of `pool` (for tests and one-off use). */
+export async function inTransactionOf<T>(pool: unknown, fn: () => T | Promise<T>): Promise<T> {
+  const guard = guardTransaction(pool);
   try {
-    return await context.run({ pool }, fn);
+    return await guard.run(fn);
   } finally {
-    active--;
+    guard.end();
   }
 }
 

@@ -23,7 +23,7 @@ import {
 import { createFacade } from "./sql_facade.ts";
 import type { RawQuery } from "./_postgresjs/dispatch.ts";
 import type { Observer } from "./observe.ts";
-import { callerStack, insideTransactionOf, inTransactionOf } from "./foreign.ts";
+import { callerStack, guardTransaction, insideTransactionOf } from "./foreign.ts";
 import type { ForeignConnectionPolicy } from "../config/types.ts";
 import { type MetricsSample, prometheusText } from "./metrics.ts";
 
@@ -227,17 +227,16 @@ export class PGConnection implements AsyncDisposable {
     options?: TransactionOptions | string,
   ): Promise<T> {
     if (this.#closing) return Promise.reject(closedError(this.connectionType));
-    return runTransaction(
-      {
-        borrow: () => this.#borrow(false),
-        boundMs: this.#boundMs,
-        autocommit: this.#plan.autocommit,
-        onReplaced: () => this.#pool.countReplaced(),
-        afterBegin: this.#setLocal,
-      },
-      this.#foreign === "allow" ? fn : (tx) => inTransactionOf(this.#pool, () => fn(tx)),
-      options,
-    );
+    const run = {
+      borrow: () => this.#borrow(false),
+      boundMs: this.#boundMs,
+      autocommit: this.#plan.autocommit,
+      onReplaced: () => this.#pool.countReplaced(),
+      afterBegin: this.#setLocal,
+    };
+    if (this.#foreign === "allow") return runTransaction(run, fn, options);
+    const guard = guardTransaction(this.#pool);
+    return runTransaction(run, (tx) => guard.run(() => fn(tx)), options).finally(guard.end);
   }
 
   /**

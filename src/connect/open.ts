@@ -59,6 +59,12 @@ export interface OpenOptions {
   password?: () => string | undefined | Promise<string | undefined>;
   /** Short id of the handle, for diagnostics. */
   id?: string;
+  /**
+   * Seconds per connection attempt, exactly (fractions allowed), instead of
+   * the config's libpq-style `connect_timeout` (whole seconds, at least 2).
+   * For the postgres.js adapter (`src/compat/`), whose `connect_timeout` means this.
+   */
+  connectTimeout?: number;
 }
 
 /** Where a connection goes, for messages: the first host of the resolved target. */
@@ -192,7 +198,7 @@ export async function openConnection(
   const connect: ConnectPlan = {
     endpoints,
     tls,
-    connectTimeout: target.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT,
+    connectTimeout: options.connectTimeout ?? target.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT,
     keepAlive: target.keepalives ? target.keepalives_idle ?? 60 : null,
     targetSessionAttrs: target.target_session_attrs,
     loadBalanceHosts: target.load_balance_hosts === "random",

@@ -189,6 +189,19 @@ export class Pool implements ConnObserver {
         ),
       );
     }
+    if (!this.#o.pooled && this.#conns.some((c) => c.copyInProgress && !c.leased)) {
+      // The one connection is in a COPY that only its caller can end: waiting would deadlock
+      // a caller that awaits this statement first (postgres.js and psycopg refuse too).
+      return q.reject(
+        Object.assign(
+          new Error(
+            `a COPY is in progress on this ${this.#o.type} connection: end the COPY stream ` +
+              `before running other statements (or use a pool)`,
+          ),
+          { code: "COPY_IN_PROGRESS" },
+        ),
+      );
+    }
     if (this.#o.observer?.watchingQueries) this.#o.observer.query(q as never);
     const exclusive = holdsConnection(q);
     const conn = this.#pick(exclusive);

@@ -20,6 +20,7 @@ import {
   type RawQuery,
   redirect,
 } from "./_postgresjs/dispatch.ts";
+import { isTemplate, taggedQueryClass } from "./_postgresjs/tagged_query.ts";
 import { redactedOptions } from "./redact_options.ts";
 import type { TransactionOptions, TransactionSql } from "./transaction.ts";
 import type { ReservedSql } from "./lease.ts";
@@ -60,8 +61,15 @@ export function createFacade(front: postgres.Sql, host: FacadeHost): postgres.Sq
     return frontCancel(q);
   };
   const check = host.check;
-  const sql = function (this: unknown, ...args: unknown[]) {
-    const q = (front as unknown as (...a: unknown[]) => unknown)(...args);
+  const TaggedQuery = taggedQueryClass(front);
+  const sql = function (this: unknown, first: unknown, ...rest: unknown[]) {
+    // Made here, not by front(): the query records its caller's line (see tagged_query.ts).
+    if (isTemplate(first)) {
+      const tagged = new TaggedQuery(first, rest, dispatch, cancel);
+      check?.(tagged);
+      return tagged;
+    }
+    const q = (front as unknown as (...a: unknown[]) => unknown)(first, ...rest);
     if (q instanceof Query) {
       redirect(q as RawQuery, dispatch, cancel);
       check?.(q as RawQuery);
@@ -75,7 +83,7 @@ export function createFacade(front: postgres.Sql, host: FacadeHost): postgres.Sq
     return q;
   };
   const file = (
-    path: string,
+    path: string | Buffer | URL,
     args?: unknown[] | Record<string, unknown>,
     options?: Record<string, unknown>,
   ) => fileQuery(front, (p) => readFile(p, "utf8"), dispatch, cancel, path, args, options);
@@ -94,8 +102,9 @@ export function createFacade(front: postgres.Sql, host: FacadeHost): postgres.Sq
     json: front.json,
     unsafe,
     file,
-    notify: (channel: string, payload: unknown) =>
-      unsafe("select pg_notify($1, $2)", [channel, "" + payload]),
+    // Runs at once, awaited or not, as postgres.js's notify does.
+    notify: async (channel: string, payload: unknown) =>
+      await unsafe("select pg_notify($1, $2)", [channel, "" + payload]),
     listen: host.listenRefused === undefined
       ? front.listen
       : () =>
@@ -116,7 +125,8 @@ export function createFacade(front: postgres.Sql, host: FacadeHost): postgres.Sq
     [Symbol.for("nodejs.util.inspect.custom")]: inspect,
   });
   Object.defineProperties(sql, {
-    options: { get: () => redactedOptions(front.options), enumerable: false },
+    // configurable: the postgres.js adapter (src/compat/) shows its options its own way.
+    options: { get: () => redactedOptions(front.options), enumerable: false, configurable: true },
     parameters: { get: () => host.parameters(), enumerable: false },
   });
   return sql;

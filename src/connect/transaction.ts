@@ -14,7 +14,7 @@
  * @module
  */
 import type postgres from "postgres";
-import { clearTimeout, setTimeout } from "node:timers";
+import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:timers";
 import type { Lease } from "./lease.ts";
 import { TransportError } from "./transport/errors.ts";
 
@@ -144,10 +144,13 @@ export function timedOut(x: unknown): x is typeof TIMED_OUT {
   return x === TIMED_OUT;
 }
 
-/** Awaits a callback's result; an array (of queries) is awaited element-wise, as postgres.js does. */
+/**
+ * Awaits a callback's result; an array (of queries) returned as such is
+ * awaited element-wise, as postgres.js does. A promise that resolves to an
+ * array (a query's `Result`, say) is returned as it is.
+ */
 export async function settleResult<T>(value: T | Promise<T>): Promise<T> {
-  const v = await value;
-  return (Array.isArray(v) ? await Promise.all(v) : v) as T;
+  return (Array.isArray(value) ? await Promise.all(value) : await value) as T;
 }
 
 /** State of one transaction's `tx`. */
@@ -223,6 +226,44 @@ export interface TransactionRun {
   onRetry?(n: number, error: unknown): void;
 }
 
+/** The error of a transaction whose connection closed before COMMIT. */
+function closedDuringTransaction(lease: Lease): TransportError {
+  return new TransportError(
+    `the connection to ${lease.conn.where} closed during the transaction; nothing was ` +
+      `committed (the server rolls an open transaction back)`,
+    "CONNECTION_CLOSED",
+  );
+}
+
+/**
+ * Rejects `closed` when the lease's connection closes while `fn` runs, as
+ * postgres.js's `begin()` does: the caller learns at once that the
+ * transaction is gone, also when `fn` is not waiting on the database. The
+ * rejection comes a macrotask after the close, so that the error of a
+ * statement in flight (the server's reason, e.g. 57P01), which `fn` usually
+ * rethrows at once, wins. `stop()` detaches.
+ */
+function whenClosed(lease: Lease): { closed: Promise<never>; stop(): void } {
+  const socket = lease.conn.socket.socket;
+  let timer: ReturnType<typeof setImmediate> | undefined;
+  let onClose = () => {};
+  const closed = new Promise<never>((_, reject) => {
+    onClose = () => {
+      timer = setImmediate(() => reject(closedDuringTransaction(lease)));
+    };
+    if (lease.conn.dead) onClose();
+    else socket.once("close", onClose);
+  });
+  closed.catch(() => {});
+  return {
+    closed,
+    stop: () => {
+      socket.removeListener("close", onClose);
+      if (timer !== undefined) clearImmediate(timer);
+    },
+  };
+}
+
 /** Attempts at BEGIN (on fresh connections) before its error is given to the caller. */
 const MAX_BEGIN_ATTEMPTS = 10;
 
@@ -295,8 +336,11 @@ async function runOnce<T>(
       throw began;
     }
     let result: T;
+    const lost = whenClosed(lease);
     try {
-      result = await settleResult(fn(tx));
+      result = await Promise.race([settleResult(fn(tx)), lost.closed]);
+      // Closed after fn's last statement: nothing was committed, and COMMIT cannot be sent.
+      if (lease.conn.dead) throw closedDuringTransaction(lease);
     } catch (e) {
       if (!lease.conn.dead) {
         const rolledBack = await within(
@@ -307,6 +351,8 @@ async function runOnce<T>(
       }
       lease.release();
       throw e;
+    } finally {
+      lost.stop();
     }
     try {
       await lease.sql.unsafe(

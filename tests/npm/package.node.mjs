@@ -266,6 +266,30 @@ test("the pgmonkey bin: pgserverconfig, --version and usage errors", async () =>
   assert.match(usage.stderr, /a command is required/);
 });
 
+test("the postgres.js drop-in (/postgres) runs postgres.js code on pgmonkey's pool", async () => {
+  const { default: postgres } = await import(`${PKG}/postgres`);
+  const sql = postgres({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    pass: server.password,
+    database: dbname,
+    ssl: "require",
+    max: 2,
+    transform: postgres.camel,
+  });
+  try {
+    const [{ fooBar, ssl }] = await sql`
+      select 1 as foo_bar, ssl from pg_stat_ssl where pid = pg_backend_pid()`;
+    assert.deepEqual([fooBar, ssl], [1, true]);
+    const result = await sql.begin((tx) => tx`select ${sql.array([1, 2])}::int[] as a`);
+    assert.deepEqual(result[0].a, [1, 2]);
+    assert.ok(!JSON.stringify(sql.options).includes(server.password));
+  } finally {
+    await sql.end();
+  }
+});
+
 test("a script that queries and returns exits by itself", async () => {
   // In the project, so that the package resolves from its node_modules.
   const script = join(process.cwd(), "exits.mjs");

@@ -31,6 +31,10 @@ Deno.test("package.json: ESM entry points with types, the pgmonkey bin, the Node
     "./cli": { types: "./esm/cli_node.d.ts", default: "./esm/cli_node.js" },
     "./internal": { types: "./esm/internal.d.ts", default: "./esm/internal.js" },
     "./schema.json": "./schema/pgmonkey.schema.json",
+    "./postgres": {
+      types: "./esm/src/compat/postgres.d.ts",
+      default: "./esm/src/compat/postgres.js",
+    },
     "./package.json": "./package.json",
   });
   assert.deepEqual(pkg.bin, { pgmonkey: "./esm/cli_node.js" });

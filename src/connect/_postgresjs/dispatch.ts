@@ -83,7 +83,7 @@ export function holdsConnection(q: RawQuery): boolean {
  */
 export function fileQuery(
   front: postgres.Sql,
-  read: (path: string) => Promise<string>,
+  read: (path: string | Buffer | URL) => Promise<string>,
   execute: QueryHandler,
   cancel: (q: RawQuery) => unknown,
   path: string | Buffer | URL,
@@ -100,7 +100,7 @@ export function fileQuery(
     simple: "simple" in options ? options.simple : args.length === 0,
   } as postgres.UnsafeQueryOptions) as unknown as RawQuery;
   const run: QueryHandler = (query) => {
-    read(String(path)).then((text) => {
+    read(path).then((text) => {
       query.strings = [text];
       execute(query);
     }, (e) => query.reject(e));

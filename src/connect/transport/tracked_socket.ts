@@ -104,7 +104,16 @@ export class TrackedSocket implements FrameVisitor {
       // deno-lint-ignore no-explicit-any
       return (write as any).call(socket, chunk, a, b);
     }) as net.Socket["write"];
-    socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
+    let after = false;
+    socket.on("data", (chunk: Uint8Array) => {
+      // Added on the first chunk, this listener runs after postgres.js's own (attached
+      // before the server's first answer) for every later chunk.
+      if (!after) {
+        after = true;
+        socket.on("data", () => this.#afterPostgresJs());
+      }
+      this.#onData(chunk);
+    });
     // postgres.js reports errors to its callers; we only note that the socket is going away.
     socket.on("error", () => this.#errored = true);
     socket.on("close", () => this.#onClose());
@@ -266,9 +275,19 @@ export class TrackedSocket implements FrameVisitor {
       if (fields.severity !== "FATAL" && fields.severity_local !== "FATAL") return;
       if (this.fatal) return;
       this.fatal = fields;
-      deliverFatal(this.socket, fields);
+      this.#fatalPending = fields;
       this.#observer.onFatal?.(this, fields);
     }
+  }
+
+  #fatalPending: Record<string, string> | undefined;
+
+  /** Runs after postgres.js has processed a chunk: hands it the server's FATAL reason. */
+  #afterPostgresJs(): void {
+    const fields = this.#fatalPending;
+    if (fields === undefined) return;
+    this.#fatalPending = undefined;
+    deliverFatal(this.socket, fields);
   }
 
   // --- lifetime ---
