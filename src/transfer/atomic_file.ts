@@ -133,12 +133,14 @@ export class AtomicFile {
     await this.#writeOut(block);
   }
 
-  /** Writes what is buffered, closes, and renames the file into place. */
+  /** Writes what is buffered, syncs it to disk, closes, and renames the file into place. */
   async commit(): Promise<void> {
     await this.#flush();
     const fh = this.#fh!;
     this.#fh = undefined;
     try {
+      // On disk before it takes the target's name: a crash never leaves a short file there.
+      await fh.sync();
       await fh.close();
       await rename(this.temporary, this.target);
     } catch (e) {

@@ -119,11 +119,14 @@ async function exportData(
   const encoding = exportEncoding(settings.encoding, settingsFile);
   const statement = copyToStatement(table, settings, encoding.pg);
   const where = `${table.schema}.${table.table}`;
+  // Connecting (network round trips) overlaps with creating the temporary file.
+  const connecting = options.connect();
+  connecting.catch(() => {}); // awaited below; a file error of ours wins
   const existed = await pathExists(file);
   const target = await AtomicFile.create(file);
   let rows = -1; // COPY data messages, one per row; the header is the first
   try {
-    const db = await options.connect();
+    const db = await connecting;
     await using conn = await db.acquire();
     let progress: Progress | undefined;
     if (options.progress) {
