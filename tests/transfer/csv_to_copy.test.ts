@@ -126,16 +126,23 @@ function reference(text: string, columns: number): string | Error {
   }
 }
 
-Deno.test("agrees with the text reader on 3,000 random inputs", () => {
-  let seed = 12345;
+/** A seeded random source and random CSV snippets from the interesting characters. */
+function randomCsv(seed: number): { rand: (n: number) => number; text: () => string } {
   const rand = (n: number) => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed % n;
   };
   const alphabet = ['"', '"', ",", ",", "\n", "\r", "\r\n", "a", "b", "\\", "\t", "é", " "];
+  const text = () =>
+    Array.from({ length: rand(30) }, () => alphabet[rand(alphabet.length)]).join("");
+  return { rand, text };
+}
+
+Deno.test("agrees with the text reader on 3,000 random inputs", () => {
+  const { rand, text: randomText } = randomCsv(12345);
   let compared = 0;
   for (let i = 0; i < 3000; i++) {
-    const text = Array.from({ length: rand(30) }, () => alphabet[rand(alphabet.length)]).join("");
+    const text = randomText();
     const columns = 1 + rand(3);
     const want = reference(text, columns);
     let got: string | Error;
@@ -177,15 +184,10 @@ function binaryToText(bytes: Uint8Array): string {
 }
 
 Deno.test("binary tuples hold the same rows as COPY text (3,000 random inputs, kept columns)", () => {
-  let seed = 54321;
-  const rand = (n: number) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
-  const alphabet = ['"', '"', ",", ",", "\n", "\r", "\r\n", "a", "b", "\\", "\t", "é", " "];
+  const { rand, text: randomText } = randomCsv(54321);
   let compared = 0;
   for (let i = 0; i < 3000; i++) {
-    const text = Array.from({ length: rand(30) }, () => alphabet[rand(alphabet.length)]).join("");
+    const text = randomText();
     const columns = 1 + rand(3);
     const keep = columns > 1 && rand(2) ? [columns - 1] : undefined;
     const chunk = 1 + rand(8);

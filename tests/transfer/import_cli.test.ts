@@ -3,7 +3,7 @@ import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { open, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { freshDatabase } from "../support/db.ts";
-import { cli, importSettings, show, tempDir, writeConnConfig } from "./_helpers.ts";
+import { cli, failsWith, importSettings, show, tempDir, writeConnConfig } from "./_helpers.ts";
 
 const db = await freshDatabase("import_cli");
 const dir = await tempDir("import");
@@ -12,15 +12,6 @@ globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: tr
 
 const imp = (file: string, table: string, ...extra: string[]) =>
   cli(["pgimport", "--import_file", file, "--table", table, "--connconfig", conn, ...extra], dir);
-
-/** Exactly one line on stderr, no stack trace, exit status 1. */
-function failsWith(r: { code: number; stderr: string }, pattern: RegExp): void {
-  strictEqual(r.code, 1, show(r as never));
-  const lines = r.stderr.trimEnd().split("\n");
-  strictEqual(lines.length, 1, r.stderr);
-  match(lines[0], pattern);
-  ok(!/\bat .*:\d+:\d+/.test(r.stderr), "no stack trace");
-}
 
 async function exists(table: string): Promise<boolean> {
   const [{ e }] = await db.admin`SELECT to_regclass(${table}) IS NOT NULL AS e`;

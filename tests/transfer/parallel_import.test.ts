@@ -4,7 +4,15 @@ import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { freshDatabase } from "../support/db.ts";
-import { cli, importSettings, REPO_DIR, show, tempDir, writeConnConfig } from "./_helpers.ts";
+import {
+  cli,
+  failsWith,
+  importSettings,
+  REPO_DIR,
+  show,
+  tempDir,
+  writeConnConfig,
+} from "./_helpers.ts";
 
 const db = await freshDatabase("parallel_import");
 const dir = await tempDir("parallel");
@@ -45,14 +53,6 @@ async function stagingTables(): Promise<string[]> {
   const rows = await db.admin<{ relname: string }[]>`
     SELECT relname FROM pg_class WHERE relname LIKE 'pgmonkey\\_import\\_%' ORDER BY relname`;
   return rows.map((r) => r.relname);
-}
-
-/** Exactly one line on stderr, no stack trace, exit status 1. */
-function failsWith(r: { code: number; stderr: string }, pattern: RegExp): void {
-  strictEqual(r.code, 1, show(r as never));
-  const lines = r.stderr.trimEnd().split("\n");
-  strictEqual(lines.length, 1, r.stderr);
-  match(lines[0], pattern);
 }
 
 Deno.test("--jobs 3 imports every row once, the same table a single stream gives", async () => {
