@@ -41,7 +41,11 @@ export class AtomicFile {
   /** The other block: written out while this one fills (no garbage per block). */
   #spare = new Uint8Array(BLOCK);
   #used = 0;
+  /** Bytes handed to writes (done or under way). */
   #written = 0;
+  /** The block write under way, if any (never rejects: see `#failure`). */
+  #writing: Promise<void> | undefined;
+  #failure: { error: unknown } | undefined;
   #done = false;
   readonly #onSignal: () => void;
 
@@ -100,11 +104,41 @@ export class AtomicFile {
     }
     await this.#flush();
     if (bytes.length >= this.#buffer.length) {
+      await this.#settle();
+      this.#written += bytes.length;
       await this.#writeOut(bytes);
     } else {
       this.#buffer.set(bytes, 0);
       this.#used = bytes.length;
     }
+  }
+
+  /**
+   * Lets `fill` write at most `max` bytes straight into the buffer, from
+   * `at`, returning where it stopped: no copy, no allocation. Returns
+   * `undefined` when done at once, else a promise (a block was written out
+   * first, or `max` exceeds the buffer and `fill` went to a block of its own).
+   */
+  writeInto(
+    max: number,
+    fill: (buffer: Uint8Array, at: number) => number,
+  ): Promise<void> | undefined {
+    if (this.#used + max <= this.#buffer.length) {
+      this.#used = fill(this.#buffer, this.#used);
+      return undefined;
+    }
+    return (async () => {
+      await this.#flush();
+      if (max <= this.#buffer.length) {
+        this.#used = fill(this.#buffer, 0);
+      } else {
+        const own = new Uint8Array(max);
+        const block = own.subarray(0, fill(own, 0));
+        await this.#settle();
+        this.#written += block.length;
+        await this.#writeOut(block);
+      }
+    })();
   }
 
   /** Whether {@link write} would return at once for `n` more bytes. */
@@ -119,23 +153,38 @@ export class AtomicFile {
         const { bytesWritten } = await this.#fh!.write(bytes, off, bytes.length - off);
         off += bytesWritten;
       }
-      this.#written += bytes.length;
     } catch (e) {
       throw new TransferError(`cannot write ${this.target}: ${reason(e)}`, { cause: e });
     }
   }
 
+  /** Waits for the block being written (its buffer is the spare); throws its error. */
+  async #settle(): Promise<void> {
+    await this.#writing;
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /**
+   * Starts writing the buffered block and switches to the spare buffer; the
+   * write goes on while the next block fills (waiting only for the one
+   * before, whose buffer becomes the spare).
+   */
   async #flush(): Promise<void> {
     if (this.#used === 0) return;
+    await this.#settle();
     const block = this.#buffer.subarray(0, this.#used);
     [this.#buffer, this.#spare] = [this.#spare, this.#buffer];
+    this.#written += this.#used;
     this.#used = 0;
-    await this.#writeOut(block);
+    this.#writing = this.#writeOut(block).catch((error) => {
+      this.#failure ??= { error };
+    });
   }
 
   /** Writes what is buffered, syncs it to disk, closes, and renames the file into place. */
   async commit(): Promise<void> {
     await this.#flush();
+    await this.#settle();
     const fh = this.#fh!;
     this.#fh = undefined;
     try {
@@ -155,6 +204,7 @@ export class AtomicFile {
     if (this.#done) return;
     this.#done = true;
     this.#unhook();
+    await this.#writing;
     await this.#fh?.close().catch(() => {});
     this.#fh = undefined;
     await unlink(this.temporary).catch(() => {});
