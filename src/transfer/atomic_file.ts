@@ -15,6 +15,11 @@ import { fsReason as reason, TransferError } from "./errors.ts";
 
 /** Buffered writes go out in blocks of this size. */
 const BLOCK = 64 << 10;
+/**
+ * Every this many bytes the data written so far is synced in the background,
+ * so that the sync before the rename has little left to do.
+ */
+const SYNC_EVERY = 16 << 20;
 
 /**
  * A file being written atomically.
@@ -46,6 +51,9 @@ export class AtomicFile {
   /** The block write under way, if any (never rejects: see `#failure`). */
   #writing: Promise<void> | undefined;
   #failure: { error: unknown } | undefined;
+  /** A background sync under way (never rejects: the final sync reports errors). */
+  #syncing: Promise<void> | undefined;
+  #syncedUpTo = 0;
   #done = false;
   readonly #onSignal: () => void;
 
@@ -179,12 +187,26 @@ export class AtomicFile {
     this.#writing = this.#writeOut(block).catch((error) => {
       this.#failure ??= { error };
     });
+    if (this.#written - this.#syncedUpTo >= SYNC_EVERY && !this.#syncing) {
+      // Start the disk writes early, while the export goes on.
+      this.#syncedUpTo = this.#written;
+      const fh = this.#fh!;
+      this.#syncing = this.#writing.then(() => fh.datasync()).then(
+        () => {
+          this.#syncing = undefined;
+        },
+        () => {
+          this.#syncing = undefined;
+        },
+      );
+    }
   }
 
   /** Writes what is buffered, syncs it to disk, closes, and renames the file into place. */
   async commit(): Promise<void> {
     await this.#flush();
     await this.#settle();
+    await this.#syncing;
     const fh = this.#fh!;
     this.#fh = undefined;
     try {
@@ -205,6 +227,7 @@ export class AtomicFile {
     this.#done = true;
     this.#unhook();
     await this.#writing;
+    await this.#syncing;
     await this.#fh?.close().catch(() => {});
     this.#fh = undefined;
     await unlink(this.temporary).catch(() => {});
