@@ -159,14 +159,16 @@ function pairLine(p: Pair): string {
   const o = median(p.ours.map((t) => t.seconds));
   const a = median(p.anchor.map((t) => t.seconds));
   const rss = peakRss(p.ours);
-  const ok = r.median >= p.target && rss <= RSS_TARGET_MB;
+  const status = `${r.median >= p.target ? "OK" : "BELOW"} time, ${
+    rss <= RSS_TARGET_MB ? "OK" : "BELOW"
+  } RSS`;
   return `| ${p.label} | ${fmt(p.rows)} / ${fmt(p.bytes / 1e6, 1)} MB | ${o.toFixed(3)} s (${
     fmt(p.rows / o)
   } rows/s) | ${a.toFixed(3)} s | ${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${
     r.max.toFixed(2)
   }) | ≥ ${p.target.toFixed(2)}×, ≤ ${RSS_TARGET_MB} MB | ${fmt(rss)} MB (psql ${
     fmt(peakRss(p.anchor))
-  }) | ${ok ? "OK" : "BELOW"} |`;
+  }) | ${status} |`;
 }
 
 /**
@@ -402,7 +404,9 @@ export async function runTransferBench(
         `| — | ${fmt(o)} ms (${spread(ours)}) | ${fmt(a)} ms (${spread(anchor)}) | ` +
         `${(o / a).toFixed(1)}× psql's time | ≤ 80 ms | ${fmt(peakRss(ours))} MB (psql ${
           fmt(peakRss(anchor))
-        }) | ${o <= 80 ? "OK" : "BELOW"} |`;
+        }) | ${o <= 80 ? "OK" : "BELOW"} time, ${
+          peakRss(ours) <= RSS_TARGET_MB ? "OK" : "BELOW"
+        } RSS |`;
     }
     const markdown = [
       `Transfer and CLI start (\`bench/transfer.ts\`): wall time of the whole process, ` +
