@@ -26,7 +26,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGConnectionManager } from "../mod.ts";
 import { startThrowawayServerOrExit } from "../tests/support/server.ts";
-import { runTransferBench } from "./transfer.ts";
+import { runTransferBench, writeTransferSection } from "./transfer.ts";
 import {
   anchorSql,
   type BenchTarget,
@@ -581,9 +581,6 @@ if (WRITE && !only) {
     "Per-round values:",
     "",
     ...details,
-    ...(transferMarkdown
-      ? ["", "### Transfer: pgimport / pgexport vs `psql \\copy`", "", transferMarkdown]
-      : []),
     "<!-- bench:end -->",
   ].join("\n");
   let doc: string;
@@ -608,6 +605,8 @@ if (WRITE && !only) {
     ? doc.slice(0, begin) + generated + doc.slice(end + endMarker.length)
     : `${doc.trimEnd()}\n\n${generated}\n`;
   await Deno.writeTextFile(DOC, doc);
+  // The transfer rows have their own section (bench/transfer.ts).
+  if (transferMarkdown) await writeTransferSection(transferMarkdown, REPRODUCE);
   // Keep the file as `deno fmt` (the repository's `deno task check`) wants it.
   await run(Deno.execPath(), ["fmt", "--quiet", DOC], { cwd: REPO });
   console.log(`\nwritten to ${DOC}`);

@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { CONNECTION_TYPES, type WarningHandler } from "../../mod.ts";
+import { CONNECTION_TYPES } from "../config/types.ts";
+import type { WarningHandler } from "../config/warn.ts";
 import { CODEGEN_RUNTIMES, currentRuntime } from "../codegen/generate.ts";
 import type { CommandSpec, OptionSpec, ParsedArgs } from "./args.ts";
 import type { Output, Secrets } from "./output.ts";
@@ -212,6 +213,15 @@ export const PGIMPORT: CommandSpec = {
       kind: "string",
       required: true,
       help: "Path to the connection config file.",
+    },
+    {
+      name: "jobs",
+      kind: "string",
+      metavar: "N",
+      help: "Parallel COPY streams (connections) for an import into a new table, 1 to 64; " +
+        "overrides `jobs` in the import settings file (default 1). All or nothing: the rows " +
+        "go into a staging table that is renamed to the table only when every stream " +
+        "succeeded.",
     },
     RESOLVE_ENV,
     ALLOW_SENSITIVE_DEFAULTS,

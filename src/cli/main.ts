@@ -31,25 +31,24 @@ import {
   PGSERVERCONFIG,
 } from "./commands.ts";
 import { type Output, processOutput, reportError, Secrets } from "./output.ts";
-import { runPgconfigCreate } from "./pgconfig_create.ts";
-import { runPgconfigGenerate } from "./pgconfig_generate.ts";
-import { runPgconfigTest } from "./pgconfig_test.ts";
-import { runPgserverconfig } from "./pgserverconfig.ts";
-import { runPgimport } from "./pgimport.ts";
-import { runPgexport } from "./pgexport.ts";
 import { VERSION } from "./version.ts";
 
 /**
- * Every runnable command and its handler: the one place where a command is
- * wired up.
+ * Every runnable command and where its handler is: the one place where a
+ * command is wired up. Handlers are imported when their command runs, so a
+ * command loads only the modules it uses (`--help` loads no driver, `pgconfig
+ * test` no import/export code): most of a cold start is loading modules.
  */
-const HANDLERS: ReadonlyMap<CommandSpec, CommandHandler> = new Map([
-  [PGCONFIG_CREATE, runPgconfigCreate],
-  [PGCONFIG_TEST, runPgconfigTest],
-  [PGCONFIG_GENERATE_CODE, runPgconfigGenerate],
-  [PGSERVERCONFIG, runPgserverconfig],
-  [PGIMPORT, runPgimport],
-  [PGEXPORT, runPgexport],
+const HANDLERS: ReadonlyMap<CommandSpec, () => Promise<CommandHandler>> = new Map([
+  [PGCONFIG_CREATE, async () => (await import("./pgconfig_create.ts")).runPgconfigCreate],
+  [PGCONFIG_TEST, async () => (await import("./pgconfig_test.ts")).runPgconfigTest],
+  [
+    PGCONFIG_GENERATE_CODE,
+    async () => (await import("./pgconfig_generate.ts")).runPgconfigGenerate,
+  ],
+  [PGSERVERCONFIG, async () => (await import("./pgserverconfig.ts")).runPgserverconfig],
+  [PGIMPORT, async () => (await import("./pgimport.ts")).runPgimport],
+  [PGEXPORT, async () => (await import("./pgexport.ts")).runPgexport],
 ]);
 
 /**
@@ -68,9 +67,9 @@ async function dispatch(
       return 0;
     }
     const parsed = parseCommandArgs(spec, args);
-    const handler = HANDLERS.get(spec);
-    if (!handler) throw new Error(`no handler for ${spec.prog}`);
-    return await handler(parsed, ctx);
+    const load = HANDLERS.get(spec);
+    if (!load) throw new Error(`no handler for ${spec.prog}`);
+    return await (await load())(parsed, ctx);
   }
   const at = args.findIndex((a) => !a.startsWith("-") || a === "-");
   if (wantsHelp(spec, at < 0 ? args : args.slice(0, at))) {

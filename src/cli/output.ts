@@ -17,7 +17,8 @@
  * @module
  */
 import process from "node:process";
-import { collectSecrets, isSensitiveKey, redactText } from "../../internal.ts";
+import { collectSecrets, redactText } from "../config/redact.ts";
+import { isSensitiveKey } from "../config/sensitive.ts";
 import { UsageError } from "./args.ts";
 
 /** Where the CLI writes. Both functions take text that already ends with `\n`. */

@@ -7,11 +7,11 @@
  */
 import process from "node:process";
 import { PGConnectionManager } from "../../mod.ts";
-import { runExport } from "../transfer/mod.ts";
+import { runExport } from "../transfer/exporter.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { CommandContext } from "./commands.ts";
 import { reportError } from "./output.ts";
-import { asCliError, connector, requireFile } from "./pgimport.ts";
+import { asCliError, connector, requireFile } from "./transfer_common.ts";
 
 /**
  * Runs pgexport. Exit status 0 when the settings file was created or the

@@ -1,58 +1,21 @@
 /**
  * `pgmonkey pgimport`: imports a CSV/text file into a table (see
  * `src/transfer/importer.ts`). The first run writes the settings file and
- * stops.
+ * stops. `--jobs N` fills a new table with N parallel COPY streams.
  *
  * @module
  */
-import { stat } from "node:fs/promises";
 import process from "node:process";
-import { type PGConnection, PGConnectionManager } from "../../mod.ts";
-import { connectLoaded } from "../../internal.ts";
-import { runImport, TransferError } from "../transfer/mod.ts";
-import type { ParsedArgs } from "./args.ts";
-import type { CommandContext } from "./commands.ts";
-import { loadConfigForCli } from "./config_file.ts";
-import { CliError, reportError } from "./output.ts";
+import { PGConnectionManager } from "../../mod.ts";
+import { runImport } from "../transfer/importer.ts";
+import { jobsProblem } from "../transfer/settings.ts";
+import { type ParsedArgs, usageError } from "./args.ts";
+import { type CommandContext, PGIMPORT } from "./commands.ts";
+import { reportError } from "./output.ts";
+import { asCliError, connector, requireFile } from "./transfer_common.ts";
 
 /** The prefix of pgimport's error line. */
 const FAILED = "pgmonkey: pgimport failed: ";
-
-/** Fails with pgmonkey (Python)'s text when `path` does not exist (or is not a file). */
-export async function requireFile(path: string, what: string): Promise<void> {
-  let info;
-  try {
-    info = await stat(path);
-  } catch {
-    throw new CliError(`${what} not found: ${path}`);
-  }
-  if (!info.isFile()) throw new CliError(`${what} is not a regular file: ${path}`);
-}
-
-/**
- * The connection for an import/export: the config file's connection with
- * type `normal` (pools and async types are switched, as pgmonkey (Python)
- * does, saying so for the async ones), its secrets recorded for redaction.
- */
-export function connector(
-  path: string,
-  args: ParsedArgs,
-  ctx: CommandContext,
-  manager: PGConnectionManager,
-  operation: "import" | "export",
-): () => Promise<PGConnection> {
-  return async () => {
-    const loaded = await loadConfigForCli(path, args, ctx);
-    const type = (loaded.resolved as { connection_type?: unknown } | null)?.connection_type;
-    if (type === "async" || type === "async_pool") {
-      ctx.io.stdout(`Detected connection type: ${type}.\n`);
-      ctx.io.stdout(
-        `For ${operation} operations, switching to 'normal' connection for better performance.\n`,
-      );
-    }
-    return await connectLoaded(manager, loaded, "normal");
-  };
-}
 
 /** The line printed when pgimport is interrupted (exit status 130). */
 export const INTERRUPTED = "pgmonkey: pgimport interrupted: nothing was imported " +
@@ -88,9 +51,14 @@ function exitOnInterrupt(ctx: CommandContext, progress: { open: boolean }): () =
   return () => void process.off("SIGINT", handler);
 }
 
-/** Turns our transfer errors into the CLI's expected-error type. */
-export function asCliError(e: unknown): unknown {
-  return e instanceof TransferError ? new CliError(e.message, { cause: e }) : e;
+/** `--jobs N` as a number (`undefined` when not given); a usage error when invalid. */
+function jobsFlag(args: ParsedArgs): number | undefined {
+  const text = args.string("jobs");
+  if (text === undefined) return undefined;
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  const problem = jobsProblem(Number.isNaN(n) ? text : n);
+  if (problem) usageError(PGIMPORT, `argument --jobs: ${problem}`);
+  return n;
 }
 
 /**
@@ -108,6 +76,7 @@ export function asCliError(e: unknown): unknown {
 export async function runPgimport(args: ParsedArgs, ctx: CommandContext): Promise<number> {
   const importFile = args.string("import_file")!;
   const connconfig = args.string("connconfig")!;
+  const jobs = jobsFlag(args);
   const manager = new PGConnectionManager({ onWarning: ctx.onWarning });
   const progress = progressOnStderr(ctx);
   const stopWatching = exitOnInterrupt(ctx, progress);
@@ -118,6 +87,7 @@ export async function runPgimport(args: ParsedArgs, ctx: CommandContext): Promis
       importFile,
       table: args.string("table")!,
       connect: connector(connconfig, args, ctx, manager, "import"),
+      jobs,
       print: (line) => ctx.io.stdout(`${line}\n`),
       warn: (line) => ctx.io.stderr(`pgmonkey: warning: ${line}\n`),
       progress: process.stderr.isTTY ? progress : undefined,

@@ -29,6 +29,8 @@ export interface Converter {
   finish(): void;
   /** COPY text of the rows completed since the last call; valid until the next call. */
   takeOutput(): Uint8Array;
+  /** Bytes (about, for text rows: characters) of completed rows not yet taken. */
+  readonly pendingOutput: number;
   /** Rows converted. */
   readonly rows: number;
   /** Current line of the file. */
@@ -57,6 +59,8 @@ export interface ConverterPlan {
   readonly file: string;
   /** Record the start line of this output row (1-based) in `foundLine`. */
   readonly stopAtRow?: number;
+  /** COPY binary tuples instead of COPY text (only where {@link binaryCapable}). */
+  readonly binary?: boolean;
 }
 
 /** Whether `codec` is a Unicode encoding, in which `EF BB BF` / U+FEFF is a byte-order mark. */
@@ -74,6 +78,15 @@ export function copyEncoding(plan: ConverterPlan): string {
   return bytewise(plan) && plan.codec.pg ? plan.codec.pg : "UTF8";
 }
 
+/**
+ * Whether a converter for `plan` can write COPY binary tuples: the byte
+ * scanner producing UTF-8 (binary TEXT values are read in the session's
+ * client encoding, UTF-8, since there is no ENCODING option for them).
+ */
+export function binaryCapable(plan: ConverterPlan): boolean {
+  return bytewise(plan) && copyEncoding(plan) === "UTF8";
+}
+
 function scanner(plan: ConverterPlan): CsvToCopy {
   return new CsvToCopy({
     delimiter: plan.delimiter.charCodeAt(0),
@@ -85,6 +98,7 @@ function scanner(plan: ConverterPlan): CsvToCopy {
     file: plan.file,
     stopAtRow: plan.stopAtRow,
     rejectLineStartBom: isUnicode(plan.codec),
+    binary: plan.binary,
   });
 }
 
@@ -101,6 +115,9 @@ abstract class ScannerFront implements Converter {
   abstract finish(): void;
   takeOutput(): Uint8Array {
     return this.inner.takeOutput();
+  }
+  get pendingOutput(): number {
+    return this.inner.pendingOutput;
   }
   get rows(): number {
     return this.inner.rows;
@@ -187,6 +204,7 @@ class TextRows implements Converter {
   readonly #encoder = new TextEncoder();
   #skipHeader: boolean;
   #pending: string[] = [];
+  #pendingLength = 0;
   #rows = 0;
   #foundLine = 0;
   constructor(plan: ConverterPlan) {
@@ -219,7 +237,9 @@ class TextRows implements Converter {
         this.#skipHeader = false;
         continue;
       }
-      this.#pending.push(copyTextRow(plan.keep.map((i) => row.fields[i])));
+      const text = copyTextRow(plan.keep.map((i) => row.fields[i]));
+      this.#pending.push(text);
+      this.#pendingLength += text.length;
       this.#rows++;
       if (this.#rows === plan.stopAtRow) this.#foundLine = row.line;
     }
@@ -241,7 +261,11 @@ class TextRows implements Converter {
   takeOutput(): Uint8Array {
     const out = this.#encoder.encode(this.#pending.join(""));
     this.#pending = [];
+    this.#pendingLength = 0;
     return out;
+  }
+  get pendingOutput(): number {
+    return this.#pendingLength;
   }
   get rows(): number {
     return this.#rows;
@@ -271,6 +295,7 @@ class TextRows implements Converter {
  * ```
  */
 export function createConverter(plan: ConverterPlan): Converter {
+  if (plan.binary && !binaryCapable(plan)) throw new Error("binary COPY needs UTF-8 bytes");
   if (!bytewise(plan)) return new TextRows(plan);
   return plan.codec.pg ? new PassThrough(plan) : new Transcode(plan);
 }

@@ -17,6 +17,9 @@
  * - with `rejectLineStartBom`, a line that starts with a byte-order mark
  *   (outside quotes) is an error naming the line.
  *
+ * With `binary`, rows come out as COPY binary tuples (every field a TEXT
+ * value given by its length), otherwise as COPY text.
+ *
  * It works on bytes, so it needs an ASCII delimiter and quote character and
  * an encoding in which bytes below 0x80 are always ASCII (UTF-8, ISO-8859,
  * Windows code pages, EUC…); the importer transcodes anything else to UTF-8
@@ -51,6 +54,13 @@ export interface CsvToCopyOptions {
    * (files joined together; see `bom_guard.ts`). For Unicode files only.
    */
   readonly rejectLineStartBom?: boolean;
+  /**
+   * Write COPY binary tuples (field count, then length and bytes of every
+   * field) instead of COPY text: no escaping, and the cheapest format for the
+   * server to read into TEXT columns. The file header and trailer are not
+   * written here (see `copy_binary.ts`).
+   */
+  readonly binary?: boolean;
 }
 
 const START_RECORD = 0;
@@ -100,6 +110,11 @@ export class CsvToCopy {
   readonly #countFromHeader: boolean;
   readonly #stopAtRow: number;
   readonly #rejectBom: boolean;
+  readonly #binary: boolean;
+  /** Output bytes per input byte at most (COPY text: 2; binary: a 4-byte length per delimiter). */
+  readonly #expand: number;
+  /** Fields per output row (binary tuples start with it). */
+  readonly #kept: number;
   #skipHeader: boolean;
   /** The first byte of the current record as written in the file. */
   #firstByte = 0;
@@ -132,24 +147,46 @@ export class CsvToCopy {
     this.#unq[delimiter] = U_DELIM;
     this.#unq[0x0a] = U_NEWLINE;
     this.#unq[0x0d] = U_NEWLINE;
-    if (delimiter !== COPY_BACKSLASH) this.#unq[COPY_BACKSLASH] = U_ESCAPE;
-    if (delimiter !== COPY_TAB) this.#unq[COPY_TAB] = U_ESCAPE;
+    this.#binary = options.binary === true;
+    this.#expand = this.#binary ? 6 : 2;
+    if (!this.#binary) {
+      // COPY text escapes these; binary fields carry them as they are.
+      if (delimiter !== COPY_BACKSLASH) this.#unq[COPY_BACKSLASH] = U_ESCAPE;
+      if (delimiter !== COPY_TAB) this.#unq[COPY_TAB] = U_ESCAPE;
+      this.#quo[COPY_BACKSLASH] = Q_ESCAPE;
+      this.#quo[COPY_TAB] = Q_ESCAPE;
+    }
     this.#quo[quote] = Q_QUOTE;
-    this.#quo[COPY_BACKSLASH] = Q_ESCAPE;
-    this.#quo[COPY_TAB] = Q_ESCAPE;
     this.#quo[0x0d] = Q_CR;
     this.#quo[0x0a] = Q_LF;
     this.#quote = quote;
     this.#columns = options.columns;
     this.#keep = new Uint8Array(options.columns);
-    for (const k of options.keep ?? Array.from({ length: options.columns }, (_, i) => i)) {
-      this.#keep[k] = 1;
-    }
+    const keep = options.keep ?? Array.from({ length: options.columns }, (_, i) => i);
+    for (const k of keep) this.#keep[k] = 1;
+    this.#kept = keep.length;
     this.#skipHeader = options.skipHeader;
     this.#countFromHeader = options.countFromHeader;
     this.#file = options.file;
     this.#stopAtRow = options.stopAtRow ?? 0;
     this.#rejectBom = options.rejectLineStartBom ?? false;
+    this.#o = this.#openRow(0);
+  }
+
+  /**
+   * Starts an output row at `o`: for binary tuples, the field count and the
+   * length slot of the first field. Returns the position of the field's bytes.
+   */
+  #openRow(o: number): number {
+    this.#rowStart = o;
+    if (this.#binary) {
+      const out = this.#out;
+      out[o] = this.#kept >> 8;
+      out[o + 1] = this.#kept & 0xff;
+      o += 6;
+    }
+    this.#fieldStart = o;
+    return o;
   }
 
   /** Rows converted so far (completed, not counting skipped rows or the header). */
@@ -182,7 +219,7 @@ export class CsvToCopy {
     const done = this.#out.subarray(0, this.#committed);
     const tail = this.#o - this.#committed;
     let next = this.#spare;
-    const needed = tail + 2 * this.#chunk + 16;
+    const needed = tail + this.#expand * this.#chunk + 16;
     if (next.length < needed) next = new Uint8Array(Math.max(MIN_BUFFER, needed + (needed >> 1)));
     next.set(this.#out.subarray(this.#committed, this.#o));
     this.#spare = this.#out;
@@ -217,7 +254,18 @@ export class CsvToCopy {
     const f = this.#field++;
     if (f === 0 && this.#rejectBom && this.#firstByte === 0xef) this.#checkBom(o);
     if (f < this.#columns && this.#keep[f] === 1) {
-      this.#out[o++] = COPY_TAB;
+      if (this.#binary) {
+        const out = this.#out;
+        const at = this.#fieldStart - 4;
+        const length = o - this.#fieldStart;
+        out[at] = length >>> 24;
+        out[at + 1] = (length >>> 16) & 0xff;
+        out[at + 2] = (length >>> 8) & 0xff;
+        out[at + 3] = length & 0xff;
+        o += 4; // the next field's length slot
+      } else {
+        this.#out[o++] = COPY_TAB;
+      }
     } else {
       o = this.#fieldStart;
     }
@@ -248,13 +296,14 @@ export class CsvToCopy {
       this.#skipHeader = false;
       o = this.#rowStart;
     } else {
-      this.#out[o - 1] = COPY_LF;
+      // Text: the last field's tab becomes the row's newline; binary: drop the spare slot.
+      if (this.#binary) o -= 4;
+      else this.#out[o - 1] = COPY_LF;
       this.#committed = o;
       this.#rows++;
       if (this.#rows === this.#stopAtRow) this.#foundLine = this.#rowLine;
     }
-    this.#rowStart = o;
-    this.#fieldStart = o;
+    o = this.#openRow(o);
     this.#field = 0;
     this.#content = false;
     this.#quoted = false;
@@ -268,7 +317,7 @@ export class CsvToCopy {
     if (n === 0) return;
     this.#bytes += n;
     if (n > this.#chunk) this.#chunk = n;
-    this.#ensure(2 * n + 16);
+    this.#ensure(this.#expand * n + 16);
     const unq = this.#unq;
     const quo = this.#quo;
     const quote = this.#quote;
@@ -316,18 +365,20 @@ export class CsvToCopy {
           } else if (c === Q_QUOTE) {
             state = QUOTE_IN_QUOTED;
             break;
-          } else {
+          } else if (c === Q_ESCAPE) {
             out[o++] = COPY_BACKSLASH;
-            if (c === Q_ESCAPE) out[o++] = b === COPY_TAB ? 0x74 : COPY_BACKSLASH;
-            else if (c === Q_LF) {
-              out[o++] = 0x6e;
-              this.#line++;
-            } else {
-              out[o++] = 0x72;
-              if (i < n) {
-                if (chunk[i] !== 0x0a) this.#line++;
-              } else this.#crPending = true;
+            out[o++] = b === COPY_TAB ? 0x74 : COPY_BACKSLASH;
+          } else {
+            // A line break inside quotes: `\n` / `\r` in COPY text, as it is in binary.
+            if (this.#binary) out[o++] = b;
+            else {
+              out[o++] = COPY_BACKSLASH;
+              out[o++] = c === Q_LF ? 0x6e : 0x72;
             }
+            if (c === Q_LF) this.#line++;
+            else if (i < n) {
+              if (chunk[i] !== 0x0a) this.#line++;
+            } else this.#crPending = true;
           }
         }
       } else {

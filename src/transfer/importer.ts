@@ -7,6 +7,10 @@
  * columns) or check that the existing one has the same columns, and stream
  * the file through `COPY … FROM STDIN` — table creation and COPY in one
  * transaction, so a bad row anywhere leaves the table exactly as it was.
+ * Rows go to TEXT columns as COPY binary tuples (the cheapest format for the
+ * server) when the data is UTF-8, else as COPY text with its encoding. With
+ * `jobs` > 1 a new table is filled by that many COPY streams at once (see
+ * `parallel_import.ts`). Connecting overlaps with reading the file's start.
  *
  * @module
  */
@@ -21,20 +25,20 @@ import {
   type ImportColumns,
   pyList,
 } from "./columns.ts";
-import { type ConverterPlan, copyEncoding, createConverter } from "./converters.ts";
-import { copyIn } from "./copy_stream.ts";
-import { type DetectedSettings, detectImportSettings } from "./detect_settings.ts";
+import { binaryCapable, type ConverterPlan, createConverter } from "./converters.ts";
+import { CopySink } from "./copy_sink.ts";
+import { copyFromStatement } from "./copy_statement.ts";
+import type { DetectedSettings } from "./detect_settings.ts";
 import { otherDelimiterWarning } from "./delimiter_check.ts";
 import { fsReason, pathExists, TransferError } from "./errors.ts";
 import { fileChunks } from "./file_chunks.ts";
 import { columnStructure, readFirstDataRow, readTextStart } from "./header.ts";
 import { checkTableName, type TableName, withSuffix } from "./paths.ts";
+import { importParallel } from "./parallel_import.ts";
 import { Progress, type ProgressOutput } from "./progress.ts";
+import { CopyRowError, pumpFile } from "./pump.ts";
 import { formatImportSettings, type ImportSettings, readImportSettings } from "./settings.ts";
-import { qualifiedName, quoteIdent, quoteLiteral } from "./sql.ts";
-
-/** Input bytes converted per COPY data block. */
-const SEND_BYTES = 32 << 10;
+import { qualifiedName, quoteIdent } from "./sql.ts";
 
 /** Options of {@link runImport}. */
 export interface ImportOptions {
@@ -44,14 +48,26 @@ export interface ImportOptions {
   readonly table: string;
   /** Settings file (default: the data file with the suffix `.yaml`). */
   readonly settingsFile?: string;
-  /** Opens the database connection (called only when the data is imported). */
-  readonly connect: () => Promise<PGConnection>;
+  /**
+   * Opens the database connection (called only when the data is imported).
+   * With `connections` > 1 the handle should lend that many connections at
+   * once (a pool); a handle that lends fewer gets as many streams as it can.
+   */
+  readonly connect: (request?: ConnectRequest) => Promise<PGConnection>;
+  /** Parallel COPY streams for a new table (default: the settings file's `jobs`, else 1). */
+  readonly jobs?: number;
   /** Prints one line of the report (no newline). */
   readonly print: (line: string) => void;
   /** Receives one warning line (no newline; default: `print`). */
   readonly warn?: (line: string) => void;
   /** Where the progress line goes (a terminal); none: no progress. */
   readonly progress?: ProgressOutput;
+}
+
+/** What {@link ImportOptions.connect} is asked for. */
+export interface ConnectRequest {
+  /** Connections wanted at once. */
+  readonly connections: number;
 }
 
 /** What {@link runImport} did. */
@@ -89,6 +105,8 @@ async function createSettings(
   print(
     `Import config file '${settingsFile}' not found. Creating it using advanced encoding detection.`,
   );
+  // Detection (and its chardet dependency) is loaded only for a first run.
+  const { detectImportSettings } = await import("./detect_settings.ts");
   const detected = await detectImportSettings(importFile);
   for (const line of detected.lines) print(line);
   print(
@@ -110,32 +128,33 @@ async function createSettings(
   return { kind: "settings-created", settingsFile, detected };
 }
 
-/** `COPY "s"."t" ("a", "b") FROM STDIN WITH (ENCODING 'UTF8')`. */
-export function copyFromStatement(
-  table: TableName,
-  columns: readonly string[],
-  encoding: string,
-): string {
-  return `COPY ${qualifiedName(table)} (${columns.map(quoteIdent).join(", ")}) FROM STDIN ` +
-    `WITH (ENCODING ${quoteLiteral(encoding)})`;
+/** OIDs of `text` and `varchar`: columns that take COPY binary TEXT values. */
+const TEXT_TYPES = new Set([25, 1043]);
+
+/** What the import needs to know about the target before it starts. */
+interface TargetInfo {
+  /** The columns of the existing table, or `undefined` when there is no such table. */
+  readonly columns?: string[];
+  /** Whether every column is `text`/`varchar` (binary COPY possible). */
+  readonly allText: boolean;
+  /** Whether the session's client encoding is UTF-8 (binary COPY TEXT values are read in it). */
+  readonly utf8Client: boolean;
 }
 
-/** The columns of an existing table (or `undefined` when there is no such table). */
-async function tableColumns(sql: ReservedSql, table: TableName): Promise<string[] | undefined> {
+async function targetInfo(sql: ReservedSql, table: TableName): Promise<TargetInfo> {
   const name = qualifiedName(table);
-  const [{ oid }] = await sql<{ oid: number | null }[]>`SELECT to_regclass(${name})::oid AS oid`;
-  if (oid === null) return undefined;
-  const rows = await sql<{ attname: string }[]>`
-    SELECT attname FROM pg_attribute
+  const [{ oid, encoding }] = await sql<{ oid: number | null; encoding: string }[]>`
+    SELECT to_regclass(${name})::oid AS oid, current_setting('client_encoding') AS encoding`;
+  const utf8Client = /^utf-?8$/i.test(encoding);
+  if (oid === null) return { allText: true, utf8Client };
+  const rows = await sql<{ attname: string; atttypid: number }[]>`
+    SELECT attname, atttypid::int AS atttypid FROM pg_attribute
     WHERE attrelid = ${oid} AND attnum > 0 AND NOT attisdropped ORDER BY attnum`;
-  return rows.map((r) => r.attname);
-}
-
-/** `COPY t, line 12, column a: "x"` → line 12, column `a`. */
-function copyErrorPosition(where: unknown): { line: number; column?: string } | undefined {
-  if (typeof where !== "string") return undefined;
-  const m = /COPY .*?, line (\d+)(?:, column (.+?)(?:: |$))?/s.exec(where.split("\n")[0]);
-  return m ? { line: Number(m[1]), column: m[2] } : undefined;
+  return {
+    columns: rows.map((r) => r.attname),
+    allText: rows.every((r) => TEXT_TYPES.has(r.atttypid)),
+    utf8Client,
+  };
 }
 
 /** The file line where output row `row` (1-based) starts: converts the file again up to it. */
@@ -154,55 +173,6 @@ async function lineOfRow(plan: ConverterPlan, row: number): Promise<number | und
   }
 }
 
-/** Streams the file through the converter into COPY; returns the rows sent. */
-async function streamFile(
-  sqlConn: ReservedSql,
-  statement: string,
-  plan: ConverterPlan,
-  progress: Progress | undefined,
-): Promise<number> {
-  const converter = createConverter(plan);
-  const copy = await copyIn(sqlConn, statement);
-  let pending: Promise<void> = Promise.resolve();
-  let bytes = 0;
-  try {
-    // Converting the next slice overlaps with sending the previous block.
-    // Blocks are kept small: every block sent becomes a short-lived copy
-    // inside postgres.js, and small ones are collected sooner (lower peak RSS).
-    for await (const chunk of fileChunks(plan.file)) {
-      for (let at = 0; at < chunk.length; at += SEND_BYTES) {
-        const slice = chunk.subarray(at, at + SEND_BYTES);
-        bytes += slice.length;
-        converter.push(slice);
-        await pending;
-        const out = converter.takeOutput();
-        if (out.length) {
-          pending = copy.write(out);
-          pending.catch(() => {}); // awaited in the next round
-        }
-      }
-      progress?.update(converter.rows, bytes);
-    }
-    converter.finish();
-    await pending;
-    const out = converter.takeOutput();
-    if (out.length) await copy.write(out);
-    const copied = await copy.end();
-    if (copied !== undefined && copied !== converter.rows) {
-      throw new TransferError(
-        `the server copied ${copied} rows, but ${converter.rows} were sent; nothing was imported`,
-      );
-    }
-  } catch (e) {
-    await pending.catch(() => {});
-    await copy.abort(e instanceof Error ? e : new Error(String(e)));
-    throw e;
-  } finally {
-    progress?.done();
-  }
-  return converter.rows;
-}
-
 /** The import proper (settings file present). */
 async function importData(
   options: ImportOptions,
@@ -218,6 +188,10 @@ async function importData(
     );
   }
   const table = checkTableName(options.table);
+  const jobs = options.jobs ?? settings.jobs;
+  // Connecting (network round trips) overlaps with reading the start of the file.
+  const connecting = options.connect(jobs > 1 ? { connections: jobs } : undefined);
+  connecting.catch(() => {}); // awaited below; an earlier failure of ours wins
   const { delimiter, quotechar } = settings;
 
   const structure = columnStructure(await readTextStart(importFile, codec), delimiter);
@@ -247,13 +221,17 @@ async function importData(
 
   const where = `${table.schema}.${table.table}`;
   print(`\nStarting import for file: ${importFile} into table: ${where}`);
-  const db = await options.connect();
+  const db = await connecting;
   const conn = await db.acquire();
   let created = false;
   let plan: ConverterPlan | undefined;
+  let released = false;
+  let existed = true;
   try {
     await conn.sql.unsafe("BEGIN");
-    const existing = await tableColumns(conn.sql, table);
+    const target = await targetInfo(conn.sql, table);
+    const existing = target.columns;
+    existed = existing !== undefined;
     if (!columns) {
       if (!existing) {
         throw new TransferError(
@@ -273,13 +251,6 @@ async function importData(
             "configuration.",
         );
       }
-      await conn.sql.unsafe(
-        `CREATE TABLE ${qualifiedName(table)} (${
-          columns.names.map((c) => `${quoteIdent(c)} TEXT`).join(", ")
-        })`,
-      );
-      created = true;
-      print(`\nTable ${where} created successfully.`);
     } else {
       const mismatch = describeColumnMismatch(existing, columns.names);
       if (mismatch) {
@@ -288,7 +259,7 @@ async function importData(
         );
       }
     }
-    plan = {
+    const textPlan: ConverterPlan = {
       codec,
       delimiter,
       quotechar,
@@ -298,26 +269,77 @@ async function importData(
       countFromHeader: settings.hasHeaders,
       file: importFile,
     };
-    const statement = copyFromStatement(table, columns.names, copyEncoding(plan));
-    print(`Executing COPY command: ${statement}`);
+    plan = {
+      ...textPlan,
+      binary: target.allText && target.utf8Client && binaryCapable(textPlan),
+    };
     const size = (await stat(importFile)).size;
     const progress = options.progress
       ? new Progress("Importing data", options.progress, { totalBytes: size })
       : undefined;
-    const rows = await streamFile(conn.sql, statement, plan, progress);
+    const streams = existing ? 1 : Math.min(jobs, db.stats().maxSize);
+    if (jobs > 1 && existing) {
+      print(`Table ${where} exists: importing with one COPY stream (--jobs is for new tables).`);
+    }
+    if (streams > 1) {
+      // A parallel import works on its own connections and staging table.
+      await conn.sql.unsafe("ROLLBACK");
+      conn.release();
+      released = true;
+      print(
+        `Executing COPY command: ${copyFromStatement(table, columns.names, plan)} ` +
+          `(${streams} parallel streams into a staging table, renamed to ${where} at the end)`,
+      );
+      const rows = await importParallel({
+        db,
+        table,
+        columns: columns.names,
+        plan,
+        jobs: streams,
+        progress,
+      });
+      created = true;
+      print(`\nTable ${where} created successfully.`);
+      return reportImported(print, importFile, where, rows, rows, created);
+    }
+    if (!existing) {
+      await conn.sql.unsafe(
+        `CREATE TABLE ${qualifiedName(table)} (${
+          columns.names.map((c) => `${quoteIdent(c)} TEXT`).join(", ")
+        })`,
+      );
+      created = true;
+      print(`\nTable ${where} created successfully.`);
+    }
+    const statement = copyFromStatement(table, columns.names, plan);
+    print(`Executing COPY command: ${statement}`);
+    const sink = await CopySink.open(conn.sql, statement, plan.binary === true);
+    const rows = await pumpFile(plan, [sink], progress);
     // A table created here holds exactly the rows sent: no need to count them.
     const count = created ? rows : await countRows(conn.sql, table);
     await conn.sql.unsafe("COMMIT");
-    print(`\nRow count after COPY: ${count}`);
-    print(`Rows imported: ${rows}`);
-    print(`\nData from ${importFile} copied to ${where}.`);
-    return { kind: "imported", rows, tableRows: count, created };
+    return reportImported(print, importFile, where, rows, count, created);
   } catch (e) {
-    await conn.sql.unsafe("ROLLBACK").catch(() => {});
-    throw await explain(e, plan, where, created);
+    if (!released) await conn.sql.unsafe("ROLLBACK").catch(() => {});
+    throw await explain(e, plan, where, existed);
   } finally {
-    conn.release();
+    if (!released) conn.release();
   }
+}
+
+/** Prints the closing lines of an import and returns its result. */
+function reportImported(
+  print: (line: string) => void,
+  importFile: string,
+  where: string,
+  rows: number,
+  tableRows: number,
+  created: boolean,
+): ImportResult {
+  print(`\nRow count after COPY: ${tableRows}`);
+  print(`Rows imported: ${rows}`);
+  print(`\nData from ${importFile} copied to ${where}.`);
+  return { kind: "imported", rows, tableRows, created };
 }
 
 async function countRows(sql: ReservedSql, table: TableName): Promise<number> {
@@ -332,25 +354,24 @@ async function explain(
   e: unknown,
   plan: ConverterPlan | undefined,
   where: string,
-  created: boolean,
+  existed: boolean,
 ): Promise<unknown> {
-  const outcome = created
-    ? `nothing was imported and table ${where} was not created`
-    : `nothing was imported, table ${where} is unchanged`;
+  const outcome = existed
+    ? `nothing was imported, table ${where} is unchanged`
+    : `nothing was imported and table ${where} was not created`;
   if (e instanceof TransferError) {
     return plan ? new TransferError(`${e.message}; ${outcome}`, { cause: e }) : e;
   }
-  const pg = e as { message?: string; where?: unknown; code?: unknown; name?: string };
+  if (plan && e instanceof CopyRowError) {
+    const line = await lineOfRow(plan, e.row);
+    const column = e.column ? ` (column ${e.column})` : "";
+    const at = line ? `line ${line}` : `data row ${e.row}`;
+    return new TransferError(`${plan.file}: ${at}: ${e.message}${column}; ${outcome}`, {
+      cause: e.cause,
+    });
+  }
+  const pg = e as { message?: string; code?: unknown };
   if (plan && typeof pg?.message === "string" && typeof pg.code === "string") {
-    const position = copyErrorPosition(pg.where);
-    if (position) {
-      const line = await lineOfRow(plan, position.line);
-      const column = position.column ? ` (column ${position.column})` : "";
-      const at = line ? `line ${line}` : `data row ${position.line}`;
-      return new TransferError(`${plan.file}: ${at}: ${pg.message}${column}; ${outcome}`, {
-        cause: e,
-      });
-    }
     return new TransferError(`${pg.message}; ${outcome}`, { cause: e });
   }
   return e;

@@ -85,6 +85,32 @@ export interface ImportSettings {
   readonly quotechar: string;
   /** Python codec name of the file's encoding. Default `utf-8`. */
   readonly encoding: string;
+  /**
+   * Parallel COPY streams for an import into a new table (our addition;
+   * pgmonkey (Python) ignores the key). Default 1.
+   */
+  readonly jobs: number;
+}
+
+/** Most parallel COPY streams an import may use. */
+export const MAX_JOBS = 64;
+
+/**
+ * Checks a `jobs` value (settings file or `--jobs`): an integer from 1 to
+ * {@link MAX_JOBS}. Returns the error text, or `undefined` when valid.
+ *
+ * @example
+ * ```ts
+ * import { jobsProblem } from "./settings.ts";
+ * jobsProblem(4); // undefined
+ * jobsProblem(0); // "must be an integer from 1 to 64, not 0"
+ * ```
+ */
+export function jobsProblem(value: unknown): string | undefined {
+  if (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_JOBS) {
+    return undefined;
+  }
+  return `must be an integer from 1 to ${MAX_JOBS}, not ${show(value)}`;
 }
 
 /** What an export settings file says (defaults filled in). */
@@ -236,11 +262,20 @@ export async function readImportSettings(path: string): Promise<ImportSettings> 
     delimiter: charSetting(map, "delimiter", ",", path),
     quotechar: charSetting(map, "quotechar", '"', path),
     encoding: stringSetting(map, "encoding", "utf-8", path),
+    jobs: jobsSetting(map, path),
   };
   if (settings.delimiter === settings.quotechar) {
     throw new TransferError(`${path}: delimiter and quotechar must differ`);
   }
   return settings;
+}
+
+function jobsSetting(map: Mapping, path: string): number {
+  const v = map.jobs;
+  if (v === undefined || v === null) return 1;
+  const problem = jobsProblem(v);
+  if (problem) throw new TransferError(`${path}: jobs ${problem}`);
+  return v as number;
 }
 
 /**

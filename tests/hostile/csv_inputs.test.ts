@@ -66,7 +66,8 @@ const ROWS: Row[] = [
       "stop at that line; fix the bytes, or set the right encoding in the settings file.",
     ],
     // The server shows the three bytes a 0xE9 lead byte would need.
-    error: `{F}: line 4: invalid byte sequence for encoding "UTF8": 0xe9 0x0a 0x34; ${NOT_CREATED}`,
+    error:
+      `{F}: line 4: invalid byte sequence for encoding "UTF8": 0xe9 (column name); ${NOT_CREATED}`,
   },
   {
     name: "UTF-8 whose header row has an invalid byte",
@@ -77,7 +78,8 @@ const ROWS: Row[] = [
   {
     name: "a NUL byte in a UTF-8 field",
     data: bytes("id,name\n1,ok\n2,a", 0, "b\n"),
-    error: `{F}: line 3: invalid byte sequence for encoding "UTF8": 0x00; ${NOT_CREATED}`,
+    error:
+      `{F}: line 3: invalid byte sequence for encoding "UTF8": 0x00 (column name); ${NOT_CREATED}`,
   },
   {
     name: "two files joined: a line starting with a byte-order mark (the repeated header)",

@@ -57,7 +57,8 @@ const ROWS: Row[] = [
   { table: ".t", error: "invalid table name '.t'" },
   {
     table: "no_such_schema.t",
-    error: 'schema "no_such_schema" does not exist',
+    error: 'schema "no_such_schema" does not exist; nothing was imported and table ' +
+      "no_such_schema.t was not created",
     exportError:
       'cannot export no_such_schema.t: schema "no_such_schema" does not exist; out.csv was not written',
   },

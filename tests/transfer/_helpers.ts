@@ -1,5 +1,6 @@
 // Shared helpers of the transfer tests: fixture paths, the CLI as a
 // subprocess, connection config files for the test server.
+import { match, ok, strictEqual } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import type { TestDatabase } from "../support/db.ts";
@@ -42,6 +43,15 @@ export async function cli(
 /** `exit N`, stdout and stderr, for assertion messages. */
 export function show(r: CliResult): string {
   return `exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
+}
+
+/** Exactly one line on stderr, no stack trace, exit status 1. */
+export function failsWith(r: CliResult, pattern: RegExp): void {
+  strictEqual(r.code, 1, show(r));
+  const lines = r.stderr.trimEnd().split("\n");
+  strictEqual(lines.length, 1, r.stderr);
+  match(lines[0], pattern);
+  ok(!/\bat .*:\d+:\d+/.test(r.stderr), "no stack trace");
 }
 
 /** Writes `conn.yaml` for the test database into `dir`; returns its path. */

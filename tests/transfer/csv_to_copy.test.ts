@@ -126,16 +126,23 @@ function reference(text: string, columns: number): string | Error {
   }
 }
 
-Deno.test("agrees with the text reader on 3,000 random inputs", () => {
-  let seed = 12345;
+/** A seeded random source and random CSV snippets from the interesting characters. */
+function randomCsv(seed: number): { rand: (n: number) => number; text: () => string } {
   const rand = (n: number) => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed % n;
   };
   const alphabet = ['"', '"', ",", ",", "\n", "\r", "\r\n", "a", "b", "\\", "\t", "é", " "];
+  const text = () =>
+    Array.from({ length: rand(30) }, () => alphabet[rand(alphabet.length)]).join("");
+  return { rand, text };
+}
+
+Deno.test("agrees with the text reader on 3,000 random inputs", () => {
+  const { rand, text: randomText } = randomCsv(12345);
   let compared = 0;
   for (let i = 0; i < 3000; i++) {
-    const text = Array.from({ length: rand(30) }, () => alphabet[rand(alphabet.length)]).join("");
+    const text = randomText();
     const columns = 1 + rand(3);
     const want = reference(text, columns);
     let got: string | Error;
@@ -150,6 +157,78 @@ Deno.test("agrees with the text reader on 3,000 random inputs", () => {
       strictEqual(line(got as Error), line(want as Error), JSON.stringify(text));
     } else {
       strictEqual(got, want, JSON.stringify(text));
+      compared++;
+    }
+  }
+  deepStrictEqual(compared > 300, true);
+});
+
+/** Decodes COPY binary tuples of TEXT fields back into COPY text (for comparison). */
+function binaryToText(bytes: Uint8Array): string {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rows: string[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const fields = view.getInt16(at);
+    at += 2;
+    const values: string[] = [];
+    for (let f = 0; f < fields; f++) {
+      const length = view.getInt32(at);
+      at += 4;
+      values.push(dec.decode(bytes.subarray(at, at + length)));
+      at += length;
+    }
+    rows.push(copyTextRow(values));
+  }
+  return rows.join("");
+}
+
+Deno.test("binary tuples hold the same rows as COPY text (3,000 random inputs, kept columns)", () => {
+  const { rand, text: randomText } = randomCsv(54321);
+  let compared = 0;
+  for (let i = 0; i < 3000; i++) {
+    const text = randomText();
+    const columns = 1 + rand(3);
+    const keep = columns > 1 && rand(2) ? [columns - 1] : undefined;
+    const chunk = 1 + rand(8);
+    const run = (binary: boolean): Uint8Array | Error => {
+      const conv = new CsvToCopy({
+        delimiter: 0x2c,
+        quote: 0x22,
+        columns,
+        keep,
+        skipHeader: false,
+        countFromHeader: false,
+        file: "t.csv",
+        binary,
+      });
+      const bytes = enc.encode(text);
+      const parts: Uint8Array[] = [];
+      try {
+        for (let at = 0; at < bytes.length; at += chunk) {
+          conv.push(bytes.subarray(at, at + chunk));
+          parts.push(conv.takeOutput().slice());
+        }
+        conv.finish();
+        parts.push(conv.takeOutput().slice());
+      } catch (e) {
+        return e as Error;
+      }
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+      return out;
+    };
+    const textOut = run(false);
+    const binaryOut = run(true);
+    if (textOut instanceof Error || binaryOut instanceof Error) {
+      strictEqual(binaryOut instanceof Error, textOut instanceof Error, JSON.stringify(text));
+      strictEqual((binaryOut as Error).message, (textOut as Error).message);
+    } else {
+      strictEqual(binaryToText(binaryOut), dec.decode(textOut), JSON.stringify(text));
       compared++;
     }
   }

@@ -28,6 +28,7 @@ Deno.test("every import settings file written by pgmonkey (Python) is read", asy
         delimiter,
         quotechar: '"',
         encoding,
+        jobs: 1,
       },
       name,
     );
@@ -62,7 +63,10 @@ Deno.test("import settings: '\\t' means a tab; missing keys take pgmonkey's defa
     delimiter: "\t",
     quotechar: '"',
     encoding: "utf-8",
+    jobs: 1,
   });
+  await Deno.writeTextFile(path, "jobs: 4\n");
+  deepStrictEqual((await readImportSettings(path)).jobs, 4);
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -76,6 +80,9 @@ Deno.test("bad settings files fail with one line naming the file and key", async
     ["quotechar: ','\n", /a\.yaml: delimiter and quotechar must differ/],
     ["- a\n", /must be a mapping/],
     ["a: [\n", /is not valid YAML/],
+    ["jobs: 0\n", /a\.yaml: jobs must be an integer from 1 to 64, not 0/],
+    ["jobs: two\n", /a\.yaml: jobs must be an integer from 1 to 64, not 'two'/],
+    ["jobs: 1.5\n", /a\.yaml: jobs must be an integer from 1 to 64, not 1\.5/],
   ];
   for (const [text, message] of cases) {
     const path = join(dir, "a.yaml");
