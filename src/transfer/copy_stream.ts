@@ -1,13 +1,14 @@
 /**
  * COPY on a postgres.js connection with a reliable end: postgres.js 3.4.9
  * loses an error the server reports after the client's CopyDone (the
- * writable then never finishes), so we watch the query's own completion —
- * its second `resolve` (ReadyForQuery) or its `reject` — and wait for that.
+ * writable then never finishes), so we wait for the query's own completion
+ * (see `src/connect/_postgresjs/copy_completion.ts`).
  *
  * @module
  */
 import type { Readable, Writable } from "node:stream";
 import type { ReservedSql } from "../connect/handle.ts";
+import { copyCompletion } from "../connect/_postgresjs/copy_completion.ts";
 
 /** A postgres.js query object as far as we touch it. */
 interface RawQuery extends PromiseLike<unknown> {
@@ -26,25 +27,7 @@ function start(
   statement: string,
 ): { query: RawQuery; done: Promise<number | undefined> } {
   const query = sql.unsafe(statement) as unknown as RawQuery;
-  let calls = 0;
-  const done = new Promise<number | undefined>((resolve, reject) => {
-    const originalResolve = query.resolve;
-    const originalReject = query.reject;
-    // First resolve: the COPY stream (CopyIn/OutResponse); second: the result (ReadyForQuery).
-    query.resolve = (value) => {
-      if (++calls === 2) {
-        const count = (value as { count?: unknown } | null)?.count;
-        resolve(typeof count === "number" ? count : undefined);
-      }
-      return originalResolve(value);
-    };
-    query.reject = (error) => {
-      reject(error);
-      return originalReject(error);
-    };
-  });
-  done.catch(() => {});
-  return { query, done };
+  return { query, done: copyCompletion(query) };
 }
 
 /**

@@ -156,4 +156,53 @@ Deno.test("createInstance gives postgres.js only our options", () => {
   void sql.end({ timeout: 0 });
 });
 
+Deno.test("copy_completion.ts: a COPY query resolves twice (the stream, then the result)", async () => {
+  const sql = raw();
+  try {
+    await sql`CREATE TABLE IF NOT EXISTS canary_copy (n int)`;
+    const q = sql`COPY canary_copy FROM STDIN` as unknown as {
+      resolve(x: unknown): unknown;
+      writable(): Promise<import("node:stream").Writable>;
+    };
+    const resolved: unknown[] = [];
+    const original = q.resolve;
+    q.resolve = (x) => (resolved.push(x), original(x));
+    const writable = await q.writable();
+    await new Promise<void>((r) => writable.end("1\n2\n", () => r()));
+    const t0 = performance.now();
+    while (resolved.length < 2 && performance.now() - t0 < 5000) await sleep(10);
+    assert.equal(
+      resolved.length,
+      2,
+      "upstream now resolves a COPY once: revisit copy_completion.ts",
+    );
+    assert.equal((resolved[1] as { count: number }).count, 2);
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("copy_completion.ts: an error after CopyDone never finishes the writable; reject sees it", async () => {
+  const sql = raw();
+  try {
+    await sql`CREATE TABLE IF NOT EXISTS canary_copy_int (n int)`;
+    const q = sql`COPY canary_copy_int FROM STDIN` as unknown as {
+      reject(e: unknown): unknown;
+      writable(): Promise<import("node:stream").Writable>;
+    };
+    let rejected: unknown;
+    const original = q.reject;
+    q.reject = (e) => (rejected = e, original(e));
+    const writable = await q.writable();
+    writable.on("error", () => {});
+    let finished = false;
+    writable.end("not a number\n", () => finished = true);
+    await sleep(1500);
+    assert.equal((rejected as { code?: string })?.code, "22P02");
+    assert.equal(finished, false, "the writable finished: upstream now reports the error there");
+  } finally {
+    await sql.end({ timeout: 0 });
+  }
+});
+
 Deno.test("teardown: close the admin connection", () => db0.close());
