@@ -64,4 +64,50 @@ Deno.test("closeOnSignals: SIGTERM lets the in-flight transaction commit, then e
   assert.equal(status.code, 143);
 });
 
+Deno.test("closeOnSignals with beforeClose: a SIGTERM'd HTTP service answers what it accepted, no 500s, exits 143", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", fixture("http_service.ts")],
+    env: { PGM_FIXTURE_CONFIG: fixtureConfig("disable") },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let seen = "";
+  while (!/listening \d+/.test(seen)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += new TextDecoder().decode(value);
+  }
+  const port = Number(/listening (\d+)/.exec(seen)![1]);
+  const statuses: Record<string, number> = {};
+  let stop = false;
+  let sent = 0;
+  const client = async () => {
+    while (!stop) {
+      sent++;
+      const key = await fetch(`http://127.0.0.1:${port}/`).then(
+        async (r) => `${r.status}:${await r.text()}`,
+        () => "refused",
+      );
+      statuses[key] = (statuses[key] ?? 0) + 1;
+      if (key === "refused") await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const clients = Array.from({ length: 16 }, client);
+  await new Promise((r) => setTimeout(r, 500));
+  const signalled = performance.now();
+  child.kill("SIGTERM");
+  const status = await child.status;
+  const exitedAfter = (performance.now() - signalled) / 1000;
+  stop = true;
+  await Promise.all(clients);
+  await reader.cancel();
+  await child.stderr.cancel();
+  assert.equal(status.code, 143);
+  assert.ok(exitedAfter < 5, `exited ${exitedAfter.toFixed(2)} s after SIGTERM (timeout 15 s)`);
+  assert.ok((statuses["200:2"] ?? 0) > 20, JSON.stringify(statuses));
+  const others = Object.keys(statuses).filter((k) => k !== "200:2" && k !== "refused");
+  assert.deepEqual(others, [], `only answers and refused connections: ${JSON.stringify(statuses)}`);
+});
+
 Deno.test("teardown: close the admin connection", () => db0.close());
