@@ -323,25 +323,12 @@ export class PGConnection implements AsyncDisposable {
 
   /** Current statistics. */
   stats(): PoolStats {
-    const c = this.#pool.counters();
-    const out: PoolStats = {
+    return {
       connectionType: this.connectionType,
       minSize: this.#plan.pool.minSize,
       maxSize: this.#plan.pool.maxSize,
-      size: c.size,
-      idle: c.idle,
-      inUse: c.inUse,
-      waiting: c.waiting,
-      opening: c.opening,
-      checkouts: c.checkouts,
-      timeouts: c.timeouts,
-      replaced: c.replaced,
-      opened: c.opened,
-      closed: c.closed,
-      failed: c.failed,
+      ...this.#pool.counters(),
     };
-    if (c.tls !== undefined) out.tls = c.tls;
-    return out;
   }
 
   /**

@@ -32,6 +32,7 @@ import { type ConnectPlan, openConn } from "./connector.ts";
 import { holdsConnection, type RawQuery } from "./_postgresjs/dispatch.ts";
 import { TransportError } from "./transport/errors.ts";
 import type { Observer } from "./observe.ts";
+import type { PoolStats } from "./handle.ts";
 
 /** What the pool enforces, in seconds (`Infinity`: never). */
 export interface PoolLimits {
@@ -65,33 +66,8 @@ export interface PoolOptions extends PoolLimits {
   observer?: Observer;
 }
 
-/** Counters of a {@link Pool}. */
-export interface PoolCounters {
-  /** Connections open now (lent out or not). */
-  size: number;
-  /** Open connections that are clean, idle and not lent out. */
-  idle: number;
-  /** Connections lent out now. */
-  inUse: number;
-  /** Callers and statements waiting for a connection now. */
-  waiting: number;
-  /** Connections being opened now. */
-  opening: number;
-  /** Connections lent out since creation. */
-  checkouts: number;
-  /** `PoolTimeoutError`s since creation (including `max_waiting` rejections). */
-  timeouts: number;
-  /** Connections found dead at checkout, or left unusable by a borrower, and replaced. */
-  replaced: number;
-  /** Connections opened since creation. */
-  opened: number;
-  /** Connections closed since creation. */
-  closed: number;
-  /** Connection attempts that failed. */
-  failed: number;
-  /** Whether the most recent connection uses TLS (undefined before the first). */
-  tls?: boolean;
-}
+/** Counters of a {@link Pool}: a handle's `stats()` without the handle's own fields. */
+export type PoolCounters = Omit<PoolStats, "connectionType" | "minSize" | "maxSize">;
 
 type Waiter =
   & { timer?: Timer; since: number }
