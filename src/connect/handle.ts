@@ -228,7 +228,8 @@ export class PGConnection implements AsyncDisposable {
   ): Promise<T> {
     if (this.#closing) return Promise.reject(closedError(this.connectionType));
     const run = {
-      borrow: () => this.#borrow(false),
+      borrow: (deadline: number) => this.#borrow(false, deadline),
+      timeoutMs: this.#plan.pooled ? this.#plan.pool.timeout * 1000 : Infinity,
       boundMs: this.#boundMs,
       autocommit: this.#plan.autocommit,
       onReplaced: () => this.#pool.countReplaced(),
@@ -283,13 +284,14 @@ export class PGConnection implements AsyncDisposable {
     this.#warn(`${message}; at:\n${callerStack()}`);
   }
 
-  async #borrow(check: boolean): Promise<Lease> {
+  async #borrow(check: boolean, until?: number): Promise<Lease> {
     if (this.#closing) throw closedError(this.connectionType);
     if (this.#foreign !== "allow" && insideTransactionOf(this.#pool)) {
       this.#foreignCall("a nested transaction() or acquire()");
     }
     const timeout = this.#plan.pool.timeout;
-    const deadline = this.#plan.pooled ? performance.now() + timeout * 1000 : Infinity;
+    const deadline = until ??
+      (this.#plan.pooled ? performance.now() + timeout * 1000 : Infinity);
     for (let attempt = 1;; attempt++) {
       const started = performance.now();
       let conn;

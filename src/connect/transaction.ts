@@ -212,9 +212,15 @@ export function transactionSql(lease: Lease, state: TxState): TransactionSql {
 
 /** What {@link runTransaction} needs from the handle. */
 export interface TransactionRun {
-  /** Borrows a connection (within the pool timeout). */
-  borrow(): Promise<Lease>;
-  /** Milliseconds BEGIN and ROLLBACK may take. */
+  /**
+   * Borrows a connection, waiting until `deadline` (a `performance.now()`
+   * value; `Infinity` on a dedicated handle, which waits for its one
+   * connection as postgres.js does).
+   */
+  borrow(deadline: number): Promise<Lease>;
+  /** The pool's `timeout` in ms: checkout, BEGIN and its retries share it (Infinity: none). */
+  timeoutMs: number;
+  /** Milliseconds BEGIN and ROLLBACK may take when there is no pool timeout. */
   boundMs: number;
   /** Run `fn` without BEGIN (`autocommit: true` on a dedicated handle). */
   autocommit: boolean;
@@ -267,6 +273,9 @@ function whenClosed(lease: Lease): { closed: Promise<never>; stop(): void } {
 /** Attempts at BEGIN (on fresh connections) before its error is given to the caller. */
 const MAX_BEGIN_ATTEMPTS = 10;
 
+/** The least time BEGIN gets, even when the checkout used up the deadline. */
+const MIN_BEGIN_MS = 250;
+
 /**
  * Runs a transaction (see the module documentation), retried on
  * serialization failures and deadlocks when `options.retry` asks for it.
@@ -297,8 +306,14 @@ async function runOnce<T>(
   const begin = run.afterBegin
     ? `${beginStatement(options)}; ${run.afterBegin}`
     : beginStatement(options);
+  // One deadline for the whole start of the transaction: waiting for a connection, BEGIN, and
+  // BEGIN's retries on fresh connections, so no caller waits past the pool's timeout.
+  const deadline = performance.now() + run.timeoutMs;
   for (let attempt = 1;; attempt++) {
-    const lease = await run.borrow();
+    const lease = await run.borrow(deadline);
+    const beginMs = Number.isFinite(deadline)
+      ? Math.max(MIN_BEGIN_MS, deadline - performance.now())
+      : run.boundMs;
     const state: TxState = { inTransaction: !run.autocommit, savepoints: 0 };
     const tx = transactionSql(lease, state);
     if (run.autocommit) {
@@ -310,18 +325,19 @@ async function runOnce<T>(
     }
     const began = await within(
       lease.sql.unsafe(begin).then(() => undefined, (e) => e),
-      run.boundMs,
+      beginMs,
     );
     if (timedOut(began)) {
+      const seconds = (beginMs / 1000).toFixed(1);
       lease.conn.destroy(
         new TransportError(
-          `the server did not answer BEGIN within ${run.boundMs / 1000} s; connection closed`,
+          `the server did not answer BEGIN within ${seconds} s; connection closed`,
           "CONNECTION_STALLED",
         ),
       );
       lease.discard();
       throw new TransportError(
-        `the server did not answer BEGIN within ${run.boundMs / 1000} s (${lease.conn.where})`,
+        `the server did not answer BEGIN within ${seconds} s (${lease.conn.where})`,
         "CONNECTION_STALLED",
       );
     }
@@ -329,7 +345,10 @@ async function runOnce<T>(
       lease.release();
       // BEGIN failed on a connection that had died while idle: fn never ran, so
       // running it on another connection is safe and invisible to the caller.
-      if (isDeadConnectionError(began) && attempt < MAX_BEGIN_ATTEMPTS) {
+      if (
+        isDeadConnectionError(began) && attempt < MAX_BEGIN_ATTEMPTS &&
+        performance.now() < deadline
+      ) {
         run.onReplaced();
         continue;
       }
