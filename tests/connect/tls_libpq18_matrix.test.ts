@@ -160,6 +160,10 @@ Deno.test({
       `TLS matrix: ${cases.length} cases in ${seconds.toFixed(1)} s: ${agree} agree with libpq ` +
         `18, ${documented} documented differences, ${unexplained.length} unexplained`,
     );
+    const tally = (o: Outcome[]) =>
+      ["TLS", "plaintext", "refused"].map((k) => `${o.filter((x) => show(x) === k).length} ${k}`)
+        .join(", ");
+    console.log(`  libpq 18: ${tally(libpq)}; ours: ${tally(mine)}`);
     for (const [state, r] of perState) {
       console.log(`  ${state} (${STATES[state as State].what}): ${r.agree}/${r.cases}`);
     }
