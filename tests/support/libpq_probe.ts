@@ -31,7 +31,9 @@ export async function runLibpqProbe<T>(
     if (v !== undefined) passthrough[name] = v;
   }
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script.pathname, ...args],
+    // --no-config: the probe needs nothing from deno.json, so it never waits for (or holds) the
+    // node_modules lock that other deno processes of the test run take.
+    args: ["run", "-A", "--no-config", script.pathname, ...args],
     clearEnv: true,
     env: passthrough,
     stdin: "piped",
