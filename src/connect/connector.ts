@@ -2,8 +2,16 @@
  * Opening a logged-in connection the way libpq does: every host of the host
  * list in order (or shuffled with `load_balance_hosts: random`), every
  * address of each host, `connect_timeout` per attempt, libpq's `allow` and
- * `prefer` retries (plaintext after a failed TLS attempt under `prefer`, TLS
- * after a refused plaintext login under `allow`), and `target_session_attrs`.
+ * `prefer` retries, and `target_session_attrs`.
+ *
+ * The retries are libpq 18's (`PQconnectPoll`): under `prefer`, a new
+ * plaintext connection when the TLS attempt fails before the login (TLS
+ * files, handshake, verification) or the server refuses the login over TLS;
+ * under `allow`, a TLS connection when the server refuses the plaintext
+ * login. A failure while reading the server's answer over TLS (a TLS 1.3
+ * alert rejecting the client certificate arrives then) is final, as in
+ * libpq. When the retry fails too, its message says why the first attempt
+ * failed.
  *
  * As in libpq, a host that cannot be reached (network, TLS, timeout, "the
  * database system is starting up/shutting down") or whose session does not
@@ -27,7 +35,7 @@ import {
   type TlsChoice,
   unixSocketPath,
 } from "./transport/negotiate.ts";
-import { firstLine, TransportError } from "./transport/errors.ts";
+import { firstLine, tlsAlert, tlsError, TransportError } from "./transport/errors.ts";
 
 /** Where and how to connect. */
 export interface ConnectPlan {
@@ -192,6 +200,14 @@ async function attemptAddress(
 ): Promise<Outcome> {
   const choices = tlsChoices(plan.tls, endpoint, plan.sslnegotiation);
   let last: unknown;
+  /** Why the attempt before failed, for the message if the next one fails too (as libpq). */
+  let earlier: string | undefined;
+  const outcome = (error: unknown, fatal: boolean, nextHost: boolean): Outcome => {
+    if (earlier !== undefined && error instanceof Error) {
+      error.message = `${firstLine(error)} (${earlier})`;
+    }
+    return { error, fatal, nextHost };
+  };
   for (let i = 0; i < choices.length; i++) {
     const choice = choices[i];
     const more = i + 1 < choices.length;
@@ -228,22 +244,39 @@ async function attemptAddress(
       if ((e as { code?: unknown })?.code === "ON_CONNECT_FAILED") {
         return { error: e, fatal: true, nextHost: false };
       }
-      const usedTls = neg?.tls ?? (e instanceof TransportError && e.tls);
       if (isServerError(e)) {
-        if (cannotConnectNow(e)) return { error: e, fatal: false, nextHost: true };
+        if (cannotConnectNow(e)) return outcome(e, false, true);
         // libpq: allow retries over TLS, prefer retries in plaintext, after a refused login.
-        if (more && ((choice === "plain" && choices[i + 1] === "tls") || usedTls)) continue;
-        return { error: e, fatal: true, nextHost: false };
+        if (more && ((choice === "plain" && choices[i + 1] === "tls") || neg?.tls)) {
+          earlier = neg?.tls
+            ? `after a failed TLS attempt: ${reason(e)}`
+            : `after a refused plaintext attempt: ${reason(e)}`;
+          continue;
+        }
+        return outcome(e, true, false);
       }
-      if (deadline.expired) return { error: deadline.expired, fatal: false, nextHost: false };
-      // prefer: a failed TLS attempt (handshake, verification, an alert) is retried in plaintext.
-      if (more && choice === "tls-or-plain" && usedTls) continue;
-      return { error: e, fatal: false, nextHost: false };
+      if (deadline.expired) return outcome(deadline.expired, false, false);
+      // prefer: a TLS attempt that failed before the login (TLS files, handshake, verification)
+      // is retried in plaintext, as libpq does. A TLS error once the session started (a TLS 1.3
+      // alert rejecting the client certificate arrives when the server first reads) is final in
+      // libpq too: it comes while reading the server's answer, which libpq does not retry.
+      if (
+        more && choice === "tls-or-plain" && neg === undefined && e instanceof TransportError &&
+        e.tls
+      ) {
+        earlier = `after a failed TLS attempt: ${reason(e)}`;
+        continue;
+      }
+      if (neg?.tls && !(e instanceof TransportError) && tlsAlert(e) !== undefined) {
+        // The server's TLS alert came once the session started: say which certificate was sent.
+        return outcome(tlsError(e, plan.tls, neg.where), false, false);
+      }
+      return outcome(e, false, false);
     } finally {
       deadline.done();
     }
   }
-  return { error: last, fatal: isServerError(last), nextHost: false };
+  return outcome(last, isServerError(last), false);
 }
 
 /**

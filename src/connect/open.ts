@@ -22,6 +22,7 @@ import {
 } from "./options.ts";
 import {
   type LibpqEnvironment,
+  libpqHome,
   passwordFor,
   type ResolvedTarget,
   resolveTarget,
@@ -185,7 +186,7 @@ export async function openConnection(
   const tcp = target.hosts.find((h) => h.kind === "tcp") ?? target.hosts[0];
   let tls;
   try {
-    tls = await planTls(settingsFor(target, tcp));
+    tls = await planTls(settingsFor(target, tcp), { home: libpqHome(libpq) });
   } catch (e) {
     throw fail(e);
   }

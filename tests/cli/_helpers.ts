@@ -45,7 +45,8 @@ export async function cli(args: string[], options: CliOptions = {}): Promise<Cli
   return {
     code: out.code,
     stdout: decoder.decode(out.stdout),
-    stderr: stderr.startsWith(DENO_LOCK_NOTICE) ? stderr.slice(DENO_LOCK_NOTICE.length) : stderr,
+    // Deno may print it more than once (it waits for the lock in more than one phase).
+    stderr: stderr.split(DENO_LOCK_NOTICE).join(""),
   };
 }
 

@@ -98,7 +98,10 @@ Deno.test("verify-ca/verify-full without any root certificate is an error like l
       assert.equal(e.key, "connection_settings.sslrootcert");
       assert.match(e.message, /root certificate file ".*\.postgresql\/root\.crt" does not exist/);
       assert.ok(e.message.includes(home));
-      assert.match(e.message, /use sslrootcert=system, or change sslmode/);
+      assert.match(
+        e.message,
+        /either provide the file, use the system's trusted roots with sslrootcert=system, or change sslmode/,
+      );
       assert.ok(!e.message.includes("\n"));
     }
   });
@@ -120,32 +123,101 @@ Deno.test("sslrootcert=system means the OS trust store (as OpenSSL finds it) and
   );
 });
 
-Deno.test("a missing or unreadable certificate file is a ConfigError naming the key and path", async () => {
-  const e = await configError(
-    planTls({ host: "db", sslmode: "require", sslrootcert: "/x/ca.crt" }),
-  );
-  assert.equal(
-    e.message,
-    "connection_settings.sslrootcert: cannot read '/x/ca.crt': file not found",
-  );
+Deno.test("a sslrootcert file that does not exist is refused in every sslmode (on purpose)", async () => {
+  for (const sslmode of ["allow", "prefer", "require", "verify-ca", "verify-full"] as const) {
+    const e = await configError(planTls({ host: "db", sslmode, sslrootcert: "/x/ca.crt" }));
+    assert.equal(e.key, "connection_settings.sslrootcert");
+    assert.match(e.message, /root certificate file "\/x\/ca\.crt" does not exist; /);
+    if (!sslmode.startsWith("verify")) {
+      assert.match(e.message, /libpq would skip the verification silently/);
+    }
+  }
+});
+
+Deno.test("a sslcert file that does not exist means no client certificate (as libpq)", async () => {
   await withHome(async (home) => {
     const f = await files(home);
-    const cert = await configError(
-      planTls({ host: "db", sslmode: "require", sslcert: "/x/c.crt", sslkey: f.key }),
-    );
-    assert.equal(
-      cert.message,
-      "connection_settings.sslcert: cannot read '/x/c.crt': file not found",
-    );
-    const key = await configError(
-      planTls({ host: "db", sslmode: "require", sslcert: f.cert, sslkey: "/x/c.key" }),
-    );
-    assert.equal(key.message, "connection_settings.sslkey: cannot read '/x/c.key': file not found");
-    const dir = await configError(planTls({ host: "db", sslmode: "require", sslrootcert: home }));
-    assert.equal(
-      dir.message,
-      `connection_settings.sslrootcert: cannot read '${home}': is a directory`,
-    );
+    const plan = await planTls({
+      host: "db",
+      sslmode: "require",
+      sslcert: "/x/c.crt",
+      sslkey: f.key,
+    });
+    assert.equal(plan.certFile, undefined);
+    assert.equal(plan.key, undefined);
+    assert.equal(plan.setupProblem, undefined);
+  });
+});
+
+Deno.test("TLS file problems: a ConfigError under require/verify-*, the TLS attempt's failure under allow/prefer", async () => {
+  await withHome(async (home) => {
+    const f = await files(home);
+    const problems: [Record<string, string>, string, string][] = [
+      [
+        { sslcert: f.cert, sslkey: "/x/c.key" },
+        "sslkey",
+        'certificate present, but not private key file "/x/c.key"',
+      ],
+      [
+        { sslrootcert: home },
+        "sslrootcert",
+        `could not read root certificate file "${home}": is a directory`,
+      ],
+      [
+        { sslcert: home },
+        "sslcert",
+        `could not read certificate file "${home}": is a directory`,
+      ],
+      [
+        { sslcert: f.cert, sslkey: home },
+        "sslkey",
+        `private key file "${home}" is not a regular file`,
+      ],
+      [
+        { sslrootcert: f.key },
+        "sslrootcert",
+        `could not read root certificate file "${f.key}": does not contain a PEM certificate`,
+      ],
+    ];
+    for (const [settings, key, message] of problems) {
+      for (const sslmode of ["require", "verify-ca"] as const) {
+        const e = await configError(
+          planTls({ host: "db", sslmode, sslrootcert: f.ca, ...settings }),
+        );
+        assert.equal(e.message, `connection_settings.${key}: ${message}`);
+      }
+      for (const sslmode of ["allow", "prefer"] as const) {
+        const plan = await planTls({ host: "db", sslmode, ...settings });
+        assert.equal(plan.setupProblem, message, `${sslmode} ${JSON.stringify(settings)}`);
+        assert.equal(plan.negotiation, sslmode);
+      }
+    }
+  });
+});
+
+Deno.test("an empty sslrootcert/sslcert/sslkey is an absent one (libpq's defaults apply)", async () => {
+  await withHome(async (home) => {
+    await Deno.mkdir(join(home, ".postgresql"));
+    await Deno.writeTextFile(join(home, ".postgresql", "root.crt"), CERT);
+    const plan = await planTls({ host: "db", sslmode: "require", sslrootcert: "", sslcert: "" });
+    assert.equal(plan.rootCert, join(home, ".postgresql", "root.crt"));
+    assert.equal(plan.certFile, undefined);
+  });
+});
+
+Deno.test("the home directory can be given (libpq's environment), else HOME is used", async () => {
+  await withHome(async (home) => {
+    const other = await Deno.makeTempDir({ prefix: "pgm-other-home-" });
+    try {
+      await Deno.mkdir(join(other, ".postgresql"));
+      await Deno.writeTextFile(join(other, ".postgresql", "root.crt"), CERT);
+      const given = await planTls({ host: "db", sslmode: "require" }, { home: other });
+      assert.equal(given.rootCert, join(other, ".postgresql", "root.crt"));
+      const fromEnv = await planTls({ host: "db", sslmode: "require" });
+      assert.equal(fromEnv.rootCert, undefined, `nothing in ${home}/.postgresql`);
+    } finally {
+      await Deno.remove(other, { recursive: true });
+    }
   });
 });
 
@@ -164,16 +236,6 @@ Deno.test("key material never shows up in messages, logs or JSON", async () => {
     assert.equal(plan.keyFile, f.key);
     assert.ok(!JSON.stringify(plan).includes(KEY_SECRET));
     assert.ok(!Deno.inspect(plan).includes(KEY_SECRET));
-    // A key file with group/world access is refused (as libpq does), without echoing it.
-    await Deno.chmod(f.key, 0o644);
-    const perm = await configError(
-      planTls({ host: "db", sslmode: "require", sslcert: f.cert, sslkey: f.key }),
-    );
-    assert.match(
-      perm.message,
-      /^connection_settings\.sslkey: private key file '.*' has group or world access/,
-    );
-    assert.ok(!perm.message.includes(KEY_SECRET));
     // A file that is not PEM is refused, without echoing it.
     const notPem = join(home, "notpem.key");
     await Deno.writeTextFile(notPem, KEY_SECRET, { mode: 0o600 });
@@ -182,21 +244,68 @@ Deno.test("key material never shows up in messages, logs or JSON", async () => {
     );
     assert.equal(
       bad.message,
-      `connection_settings.sslkey: '${notPem}' does not contain a PEM private key`,
+      `connection_settings.sslkey: could not load private key file "${notPem}": ` +
+        `does not contain a PEM private key`,
     );
+    assert.ok(!bad.message.includes(KEY_SECRET));
   });
 });
 
-Deno.test("sslcert without a key (and no ~/.postgresql/postgresql.key) is an error", async () => {
+Deno.test("libpq's key permission rule: 0600 or less, 0640 or less when owned by root", async () => {
+  await withHome(async (home) => {
+    const f = await files(home);
+    const open = async (mode: number) => {
+      await Deno.chmod(f.key, mode);
+      return planTls({ host: "db", sslmode: "require", sslcert: f.cert, sslkey: f.key });
+    };
+    const refused = async (mode: number) => {
+      const e = await configError(open(mode));
+      assert.equal(
+        e.message,
+        `connection_settings.sslkey: private key file "${f.key}" has group or world access; ` +
+          `file must have permissions u=rw (0600) or less if owned by the current user, or ` +
+          `permissions u=rw,g=r (0640) or less if owned by root`,
+        mode.toString(8),
+      );
+    };
+    for (const mode of [0o600, 0o400, 0o700]) assert.equal((await open(mode)).keyFile, f.key);
+    for (const mode of [0o644, 0o604, 0o660, 0o610]) await refused(mode);
+    if (Deno.uid() === 0) assert.equal((await open(0o640)).keyFile, f.key);
+    else await refused(0o640);
+    // Under prefer the same problem fails the TLS attempt instead (prefer then uses plaintext).
+    await Deno.chmod(f.key, 0o644);
+    const plan = await planTls({ host: "db", sslmode: "prefer", sslcert: f.cert, sslkey: f.key });
+    assert.match(plan.setupProblem ?? "", /^private key file ".*" has group or world access/);
+    assert.equal(plan.key, undefined);
+  });
+});
+
+Deno.test("a certificate without a key: an error under require, the TLS attempt's failure under prefer", async () => {
   await withHome(async (home) => {
     const f = await files(home);
     const e = await configError(planTls({ host: "db", sslmode: "require", sslcert: f.cert }));
     assert.equal(e.key, "connection_settings.sslkey");
-    assert.match(e.message, /certificate present, but not private key file ".*postgresql\.key"/);
+    assert.equal(
+      e.message,
+      `connection_settings.sslkey: certificate present, but not private key file ` +
+        `"${join(home, ".postgresql", "postgresql.key")}"`,
+    );
+    // ~/.postgresql/postgresql.crt alone, as libpq finds it.
+    await Deno.mkdir(join(home, ".postgresql"));
+    await Deno.copyFile(f.cert, join(home, ".postgresql", "postgresql.crt"));
+    for (const sslmode of ["allow", "prefer"] as const) {
+      const plan = await planTls({ host: "db", sslmode });
+      assert.equal(
+        plan.setupProblem,
+        `certificate present, but not private key file "${
+          join(home, ".postgresql", "postgresql.key")
+        }"`,
+      );
+    }
   });
 });
 
-Deno.test("tlsConnectOptions: SNI only for names, no host name check for verify-ca", async () => {
+Deno.test("tlsConnectOptions: SNI only for names; the runtime verifies nothing (the transport does)", async () => {
   await withHome(async (home) => {
     const f = await files(home);
     const full = tlsConnectOptions(
@@ -205,17 +314,17 @@ Deno.test("tlsConnectOptions: SNI only for names, no host name check for verify-
     );
     assert.equal(full.servername, "db");
     assert.equal(full.host, "db");
-    assert.equal(full.rejectUnauthorized, true);
-    assert.equal(full.checkServerIdentity, undefined);
+    assert.equal(full.ca, CERT);
+    assert.equal(full.rejectUnauthorized, false);
+    assert.equal(full.checkServerIdentity?.("elsewhere", {} as never), undefined);
     const ca = tlsConnectOptions(
       await planTls({ host: "10.0.0.1", sslmode: "verify-ca", sslrootcert: f.ca }),
       "10.0.0.1",
     );
     assert.equal(ca.servername, undefined);
-    assert.equal(ca.rejectUnauthorized, true);
-    assert.equal(ca.checkServerIdentity?.("10.0.0.1", {} as never), undefined);
     const req = tlsConnectOptions(await planTls({ host: "::1", sslmode: "require" }), "::1");
     assert.equal(req.rejectUnauthorized, false);
     assert.equal(req.servername, undefined);
+    assert.equal(req.ca, undefined);
   });
 });

@@ -54,7 +54,7 @@ Deno.test("the demo runs from any directory, plain unless on a terminal without 
         "sslmode=require     TLS yes",
         "sslmode=verify-ca   TLS yes",
         "sslmode=verify-full TLS yes",
-        "does not match host name (sslmode=verify-full)",
+        `does not match host name "127.0.0.1" (sslmode=verify-full)`,
         "Sync connection test completed successfully.",
         "Rows imported: 3",
       ]

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { eachProbeCase } from "../support/libpq_probe.ts";
 
 const lib = Deno.dlopen("libpq.so.5", {
   PQconnectStart: { parameters: ["buffer"], result: "pointer" },
@@ -43,27 +44,17 @@ function conninfo(conn: Deno.PointerValue): Record<string, string> {
   return out;
 }
 
-interface Case {
-  conninfo: string;
-  env: Record<string, string>;
-}
-
-const cases: Case[] = JSON.parse(await new Response(Deno.stdin.readable).text());
-const results = [];
-for (const c of cases) {
-  for (const name of Object.keys(Deno.env.toObject())) {
-    if (name.startsWith("PG") || name === "HOME") Deno.env.delete(name);
-  }
-  for (const [k, v] of Object.entries(c.env)) Deno.env.set(k, v);
+const results = await eachProbeCase((name) => name.startsWith("PG") || name === "HOME", (c) => {
   const conn = s.PQconnectStart(new TextEncoder().encode(c.conninfo + "\0"));
-  results.push({
+  const result = {
     status: s.PQstatus(conn),
     error: cstr(s.PQerrorMessage(conn)),
     options: conninfo(conn),
     host: cstr(s.PQhost(conn)),
     port: cstr(s.PQport(conn)),
     pass: cstr(s.PQpass(conn)),
-  });
+  };
   s.PQfinish(conn);
-}
+  return result;
+});
 console.log(JSON.stringify({ version: s.PQlibVersion(), results }));

@@ -18,6 +18,7 @@ import { passwordFor, resolveTarget } from "../../src/libpq/resolve.ts";
 import type { ResolvedTarget } from "../../src/libpq/target.ts";
 import { effectiveConnectTimeout, parseLibpqInt } from "../../src/libpq/values.ts";
 import { scratch, testEnvironment } from "./_environment.ts";
+import { runLibpqProbe } from "../support/libpq_probe.ts";
 
 interface LibpqResult {
   status: number;
@@ -44,28 +45,13 @@ function conninfo(settings: Record<string, unknown>): string {
 async function askLibpq(
   cases: { conninfo: string; env: Record<string, string> }[],
 ): Promise<{ results: LibpqResult[]; stderr: string }> {
-  const passthrough: Record<string, string> = { PATH: Deno.env.get("PATH") ?? "" };
-  for (const name of ["HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
-    const v = Deno.env.get(name);
-    if (v !== undefined) passthrough[name] = v;
-  }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./_libpq_probe.ts", import.meta.url).pathname],
-    clearEnv: true,
-    env: passthrough,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(cases)));
-  await writer.close();
-  const out = await child.output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  ok(out.success, `libpq probe failed: ${stderr}`);
-  const parsed = JSON.parse(new TextDecoder().decode(out.stdout));
-  ok(parsed.version >= 150000, `libpq ${parsed.version} is older than 15`);
-  return { results: parsed.results, stderr };
+  const { output, stderr } = await runLibpqProbe<{ version: number; results: LibpqResult[] }>(
+    new URL("./_libpq_probe.ts", import.meta.url),
+    [],
+    cases,
+  );
+  ok(output.version >= 150000, `libpq ${output.version} is older than 15`);
+  return { results: output.results, stderr };
 }
 
 interface Case {

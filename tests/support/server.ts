@@ -52,6 +52,14 @@ export interface StartOptions {
   password?: string;
   /** Extra `-c name=value` server settings. */
   settings?: Record<string, string>;
+  /** The server's `pg_hba.conf` (default {@link TEST_HBA}). */
+  hba?: string;
+  /**
+   * Certificates to use instead of a fresh set: the server presents
+   * `serverCert`/`serverKey` and trusts client certificates from `caCert`.
+   * They are not deleted on stop.
+   */
+  certs?: TestCerts;
 }
 
 /** Returns a free TCP port on 127.0.0.1. */
@@ -119,7 +127,7 @@ export async function startThrowawayServer(options: StartOptions = {}): Promise<
   const server = { stop } as ThrowawayServer;
   track(server);
   try {
-    const certs = await makeTestCerts(join(base, "certs")).catch((e) => {
+    const certs = options.certs ?? await makeTestCerts(join(base, "certs")).catch((e) => {
       throw new ServerStartError(
         `openssl could not make the test certificates (${e instanceof Error ? e.message : e})`,
         "install openssl (apt-get install openssl) and check that it is on PATH",
@@ -139,10 +147,11 @@ export async function startThrowawayServer(options: StartOptions = {}): Promise<
     };
     await initCluster(spec, "postgres", password);
     // TLS material inside the data dir, owned by the server's OS user.
-    for (const name of ["server.crt", "server.key", "ca.crt"]) {
-      await writeDataFile(spec, name, await Deno.readFile(join(certs.dir, name)));
+    const tlsFiles = { "server.crt": certs.serverCert, "server.key": certs.serverKey };
+    for (const [name, path] of Object.entries({ ...tlsFiles, "ca.crt": certs.caCert })) {
+      await writeDataFile(spec, name, await Deno.readFile(path));
     }
-    await writeDataFile(spec, "pg_hba.conf", TEST_HBA);
+    await writeDataFile(spec, "pg_hba.conf", options.hba ?? TEST_HBA);
     proc = await startPostgres(spec, port, {
       listen_addresses: "127.0.0.1",
       ssl: "on",

@@ -89,18 +89,18 @@ const CHAIN_REASONS: Readonly<Record<string, string>> = {
   INVALID_PURPOSE: "unsupported certificate purpose",
 };
 
+/** The name of the TLS alert an error reports (`UnknownCA`, `unknown ca`, …), if it is one. */
+export function tlsAlert(e: unknown): string | undefined {
+  return /\balert[:\s]+([A-Za-z_ ]+)/i.exec(firstLine(e))?.[1]?.trim();
+}
+
 /** The one-line error for a failed TLS handshake or verification. */
-export function tlsError(e: unknown, plan: TlsPlan, host: string, where: string): TransportError {
+export function tlsError(e: unknown, plan: TlsPlan, where: string): TransportError {
   const code = errorCode(e) ?? "ERR_TLS";
-  const err = e as { reason?: string; cert?: { subjectaltname?: string } };
-  const subject = `server certificate for "${host}"`;
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
-    const reason = (err.reason ?? firstLine(e)).replace(/[:\s]+$/, "");
-    const names = err.cert?.subjectaltname
-      ? ` (certificate names: ${err.cert.subjectaltname})`
-      : "";
+    // The message is libpq's (./host_name.ts): `server certificate for "a" … does not match …`.
     return new TransportError(
-      `${subject} does not match host name (sslmode=${plan.sslmode}): ${reason}${names}`,
+      `could not connect to ${where}: ${firstLine(e)} (sslmode=${plan.sslmode})`,
       code,
       { cause: e, tls: true },
     );
@@ -117,9 +117,9 @@ export function tlsError(e: unknown, plan: TlsPlan, host: string, where: string)
       { cause: e, tls: true },
     );
   }
-  const alert = /alert[:\s]+([A-Za-z_ ]+)/i.exec(firstLine(e))?.[1];
+  const alert = tlsAlert(e);
   const reason = alert
-    ? `the server rejected the TLS connection (alert ${alert.trim()}${
+    ? `the server rejected the TLS connection (alert ${alert}${
       plan.certFile ? `; client certificate "${plan.certFile}"` : "; no client certificate sent"
     })`
     : firstLine(e);

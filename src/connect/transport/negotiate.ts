@@ -18,6 +18,7 @@ import { Buffer } from "node:buffer";
 import { clearTimeout, setTimeout } from "node:timers";
 import { tlsConnectOptions, type TlsPlan } from "../tls.ts";
 import { networkError, tlsError, TransportError } from "./errors.ts";
+import { verificationError } from "./verify.ts";
 
 /** One entry of a host list. */
 export interface Endpoint {
@@ -202,6 +203,15 @@ export async function negotiate(
       "SSL_NOT_SUPPORTED",
     );
   }
+  if (opts.plan.setupProblem !== undefined) {
+    // libpq reads its TLS files now, after the server said `S`: a problem fails this attempt.
+    raw.destroy();
+    throw new TransportError(
+      `could not connect to ${where}: ${opts.plan.setupProblem}`,
+      "TLS_SETUP",
+      { tls: true },
+    );
+  }
   try {
     const t = await upgrade(raw, endpoint.host, opts, where);
     return { socket: t, tls: true, tlsProtocol: t.getProtocol?.() ?? undefined, where };
@@ -295,12 +305,13 @@ function upgrade(
     try {
       t = tls.connect({
         socket: raw,
+        // Verified below (./verify.ts), before anything is written.
         ...tlsConnectOptions(opts.plan, host),
         ...(alpn ? { ALPNProtocols: alpn } : {}),
       });
     } catch (e) {
       raw.destroy();
-      reject(tlsError(e, opts.plan, host, where));
+      reject(tlsError(e, opts.plan, where));
       return;
     }
     guard(t);
@@ -308,7 +319,7 @@ function upgrade(
     const onError = (e: Error) => {
       t.destroy();
       raw.destroy();
-      reject(tlsError(e, opts.plan, host, where));
+      reject(tlsError(e, opts.plan, where));
     };
     const onClose = () => {
       reject(
@@ -323,7 +334,17 @@ function upgrade(
     t.once("secureConnect", () => {
       t.removeListener("error", onError);
       t.removeListener("close", onClose);
-      resolve(t);
+      let refused: Error | undefined;
+      try {
+        refused = verificationError(t, opts.plan, host);
+      } catch (e) {
+        refused = e instanceof Error ? e : new Error(String(e));
+      }
+      if (refused) {
+        t.destroy();
+        raw.destroy();
+        reject(tlsError(refused, opts.plan, where));
+      } else resolve(t);
     });
   });
 }
