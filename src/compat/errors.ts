@@ -60,7 +60,48 @@ export function openError(e: unknown, target: PostgresTarget): unknown {
   if (!(e instanceof ConnectionError)) return e;
   if (e.cause instanceof postgres.PostgresError) return e.cause;
   if (e.code === "CONNECT_TIMEOUT") return postgresConnectionError(e.code, target, e);
+  const thrown = socketFunctionThrew(e);
+  if (thrown) {
+    // postgres.js rejects statements with what the function threw, a non-object as an Error.
+    const err = thrown.value !== null && typeof thrown.value === "object"
+      ? thrown.value as Error
+      : new Error(String(thrown.value));
+    thrownBySocket.set(err, thrown.value);
+    return err;
+  }
   return e;
+}
+
+/** What the caller's `socket` function threw, by the error {@link openError} made of it. */
+const thrownBySocket = new WeakMap<object, unknown>();
+
+/** What the caller's `socket` function threw, if that is why `e` happened. */
+function socketFunctionThrew(e: unknown): { value: unknown } | undefined {
+  // The transport's error says SOCKET_FUNCTION with the thrown value as its cause; the errors
+  // wrapping it (a ConnectionError) keep that code.
+  let found: { value: unknown } | undefined;
+  for (let c = e, depth = 0; c instanceof Error && depth < 4; c = c.cause, depth++) {
+    if ((c as { code?: unknown }).code === "SOCKET_FUNCTION") {
+      found = Object.hasOwn(c, "cause") ? { value: c.cause } : undefined;
+    }
+  }
+  return found;
+}
+
+/**
+ * The rejection of postgres.js's `reserve()` for `e`: what the caller's
+ * `socket` function threw, as it was (postgres.js hands it over unwrapped),
+ * else `e`.
+ *
+ * @example
+ * ```ts
+ * import { reserveError } from "./errors.ts";
+ * const e = new Error("other");
+ * console.log(reserveError(e) === e); // true
+ * ```
+ */
+export function reserveError(e: unknown): unknown {
+  return e !== null && typeof e === "object" && thrownBySocket.has(e) ? thrownBySocket.get(e) : e;
 }
 
 /**

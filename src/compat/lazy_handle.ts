@@ -23,6 +23,7 @@ import { cancelledError, openError, postgresConnectionError } from "./errors.ts"
 /** postgres.js's parsed options, as far as the adapter reads them. */
 export type FrontOptions = ParsedPostgresOptions & {
   pass: unknown;
+  socket?: unknown;
   parameters: Record<string, string>;
   shared: { typeArrayMap: Record<number, number> };
 };
@@ -92,6 +93,12 @@ export class LazyHandle {
           connectTimeout: plan.connectTimeout > 0 ? plan.connectTimeout : undefined,
           // postgres.js asks a function `pass` for each new connection: so do we.
           password: typeof o.pass === "function" ? () => resolvePassword(o.pass) : undefined,
+          // postgres.js calls `socket(options)` for each connection instead of connecting.
+          socket: typeof o.socket === "function"
+            ? () => (o.socket as (options: unknown) => unknown)(o)
+            : undefined,
+          rotateHosts: true,
+          connectError: (e) => openError(e, o) as Error,
         });
         // The array types the handle fetched, for sql.array() built on the caller's instance.
         const fetched = handle.sql.options as unknown as FrontOptions;

@@ -84,7 +84,6 @@ export interface CompatPlan {
 
 /** postgres.js options the adapter cannot carry out through pgmonkey's transport. */
 export const UNSUPPORTED_OPTIONS: Readonly<Record<string, string>> = {
-  socket: "pgmonkey opens every connection itself (TLS, host lists, cancel requests)",
   onclose: "pgmonkey replaces lost connections itself; watch db.stats() instead",
 };
 

@@ -13,8 +13,10 @@
  * from raw postgres.js, and what its own test suite says, is in
  * docs/RELIABILITY.md ("postgres.js's own test suite"). In short:
  * `sql.begin` and `sql.reserve` are pgmonkey's `transaction()` and
- * `acquire()`; `socket` and `onclose` are refused (pgmonkey owns the
- * transport); `ssl` strings mean the libpq sslmode of that name;
+ * `acquire()`; `onclose` is refused (pgmonkey replaces lost connections);
+ * a `socket` function opens every connection, as in postgres.js (TLS is
+ * still negotiated on it by pgmonkey); a host list is tried in postgres.js's
+ * order (each new connection starts at the next host); `ssl` strings mean the libpq sslmode of that name;
  * statements wait at most `pgmonkey.timeout` seconds (default 30) for a
  * connection of a pool; a function `pass` is called for each new
  * connection, as postgres.js does; `sql.options.pass` is readable but never printed.
@@ -42,6 +44,7 @@ import postgresjs from "postgres";
 import { createFacade } from "../connect/sql_facade.ts";
 import { checkCompatOptions, type CompatPoolOptions } from "./options.ts";
 import { type FrontOptions, LazyHandle, onHandleSql } from "./lazy_handle.ts";
+import { reserveError } from "./errors.ts";
 
 export type { CompatPoolOptions } from "./options.ts";
 
@@ -66,7 +69,10 @@ function compatPostgres(
     dispatch: (q) => lazy.dispatch(q),
     cancelWaiting: (q) => (lazy.cancel(q), true),
     transaction: (fn, options) => lazy.withHandle((h) => h.transaction(fn, options)),
-    reserve: () => lazy.withHandle((h) => h.sql.reserve()),
+    reserve: () =>
+      lazy.withHandle((h) => h.sql.reserve()).catch((e) => {
+        throw reserveError(e);
+      }),
     close: (timeout) => lazy.end(timeout),
     parameters: () => lazy.parameters,
     label,

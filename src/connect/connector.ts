@@ -32,6 +32,7 @@ import {
   endpointAddresses,
   negotiate,
   type Negotiated,
+  type SocketFunction,
   type TlsChoice,
   unixSocketPath,
 } from "./transport/negotiate.ts";
@@ -53,6 +54,36 @@ export interface ConnectPlan {
   loadBalanceHosts: boolean;
   /** `direct`: TLS from the first byte (PostgreSQL 17+, ALPN `postgresql`), no SSLRequest. */
   sslnegotiation?: SslNegotiation;
+  /**
+   * A caller's socket function (postgres.js's `socket` option, from the
+   * adapter): called for every connection instead of opening one; the host
+   * list is then not used (as in postgres.js), only the first host's name
+   * (TLS server name, messages).
+   */
+  socket?: SocketFunction;
+  /**
+   * postgres.js's host order (the adapter): each new connection starts at
+   * the host after the one the previous connection started at, instead of
+   * libpq's first-host-first. Holds the next start.
+   */
+  rotation?: { next: number };
+}
+
+/** The hosts a new connection tries, in order. */
+function hostOrder(plan: ConnectPlan): Endpoint[] {
+  const all = plan.endpoints;
+  if (plan.socket) return all.slice(0, 1);
+  if (plan.loadBalanceHosts) return shuffled(all);
+  const r = plan.rotation;
+  if (r === undefined || all.length < 2) return all;
+  const start = r.next % all.length;
+  r.next = start + 1;
+  return [...all.slice(start), ...all.slice(0, start)];
+}
+
+/** The addresses of a host to try (one, unresolved, when a socket function opens the connection). */
+function addressesOf(plan: ConnectPlan, endpoint: Endpoint): Promise<(string | undefined)[]> {
+  return plan.socket ? Promise.resolve([undefined]) : endpointAddresses(endpoint);
 }
 
 /** The TLS attempts libpq makes for a plan, in order. */
@@ -148,7 +179,7 @@ function reason(e: unknown): string {
 export async function openConn(plan: ConnectPlan, settings: ConnSettings): Promise<Conn> {
   const failures: string[] = [];
   const errors: unknown[] = [];
-  const order = plan.loadBalanceHosts ? shuffled(plan.endpoints) : plan.endpoints;
+  const order = hostOrder(plan);
   const passes: TargetSessionAttrs[] = plan.targetSessionAttrs === "prefer-standby"
     ? ["prefer-standby", "any"]
     : [plan.targetSessionAttrs];
@@ -156,7 +187,7 @@ export async function openConn(plan: ConnectPlan, settings: ConnSettings): Promi
     for (const endpoint of order) {
       let addresses: (string | undefined)[];
       try {
-        addresses = await endpointAddresses(endpoint);
+        addresses = await addressesOf(plan, endpoint);
         if (plan.loadBalanceHosts) addresses = shuffled(addresses);
       } catch (e) {
         failures.push(`${describeEndpoint(endpoint)}: ${reason(e)}`);
@@ -219,6 +250,7 @@ async function attemptAddress(
         choice,
         keepAlive: plan.keepAlive,
         deadline,
+        socket: plan.socket,
       });
       const conn = await startConn(neg, endpoint, deadline, settings);
       if (attrs !== "any") {
@@ -306,11 +338,15 @@ export async function negotiateAny(
   only?: { endpoint: Endpoint; tls: boolean },
 ): Promise<Negotiated> {
   const failures: string[] = [];
-  const endpoints = only ? [only.endpoint] : plan.endpoints;
+  const endpoints = only
+    ? [only.endpoint]
+    : plan.socket
+    ? plan.endpoints.slice(0, 1)
+    : plan.endpoints;
   for (const endpoint of endpoints) {
     let addresses: (string | undefined)[];
     try {
-      addresses = await endpointAddresses(endpoint);
+      addresses = await addressesOf(plan, endpoint);
     } catch (e) {
       failures.push(`${describeEndpoint(endpoint)}: ${reason(e)}`);
       continue;
@@ -327,6 +363,7 @@ export async function negotiateAny(
             choice,
             keepAlive: plan.keepAlive,
             deadline,
+            socket: plan.socket,
           });
         } catch (e) {
           failures.push(`${describeEndpoint(endpoint, address)}: ${reason(e)}`);

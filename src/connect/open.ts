@@ -30,7 +30,7 @@ import {
   systemLibpqEnvironment,
   type TargetHost,
 } from "../libpq/mod.ts";
-import type { Endpoint } from "./transport/negotiate.ts";
+import type { Endpoint, SocketFunction } from "./transport/negotiate.ts";
 import { planTls } from "./tls.ts";
 import { Pool } from "./pool.ts";
 import type { ConnSettings } from "./conn.ts";
@@ -66,6 +66,21 @@ export interface OpenOptions {
    * For the postgres.js adapter (`src/compat/`), whose `connect_timeout` means this.
    */
   connectTimeout?: number;
+  /**
+   * For the postgres.js adapter: postgres.js's `socket` option, called for
+   * every connection instead of opening one (TLS is still negotiated on it).
+   */
+  socket?: SocketFunction;
+  /**
+   * For the postgres.js adapter: postgres.js's host order (each new
+   * connection starts at the next host of the list) instead of libpq's.
+   */
+  rotateHosts?: boolean;
+  /**
+   * For the postgres.js adapter: the form in which its callers get a
+   * failed connection attempt (postgres.js's own errors).
+   */
+  connectError?: (e: ConnectionError) => Error;
 }
 
 /** Where a connection goes, for messages: the first host of the resolved target. */
@@ -174,7 +189,7 @@ export async function openConnection(
   const target = await resolveTarget(plan.settings, libpq, { file: options.file });
   const where = connectionTarget(target);
   const secrets = new Set<string>(target.password ? [target.password] : []);
-  const fail = (e: unknown) => {
+  const connectionError = (e: unknown) => {
     if (e instanceof ConfigError || e instanceof ConnectionError) return e;
     const code = (e as { code?: string })?.code;
     return new ConnectionError(
@@ -183,10 +198,14 @@ export async function openConnection(
       { cause: e, code },
     );
   };
+  const fail = (e: unknown): Error => {
+    const err = connectionError(e);
+    return options.connectError && err instanceof ConnectionError ? options.connectError(err) : err;
+  };
   const tcp = target.hosts.find((h) => h.kind === "tcp") ?? target.hosts[0];
   let tls;
   try {
-    tls = await planTls(settingsFor(target, tcp), { home: libpqHome(libpq) });
+    tls = await planTls(settingsFor(target, tcp), { home: libpqHome(libpq), warn });
   } catch (e) {
     throw fail(e);
   }
@@ -204,6 +223,8 @@ export async function openConnection(
     targetSessionAttrs: target.target_session_attrs,
     loadBalanceHosts: target.load_balance_hosts === "random",
     sslnegotiation: target.sslnegotiation,
+    socket: options.socket,
+    rotation: options.rotateHosts ? { next: 0 } : undefined,
   };
   const startup: Record<string, string> = { ...target.envSettings };
   if (target.options !== undefined) startup.options = target.options;

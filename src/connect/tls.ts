@@ -33,10 +33,10 @@
  * makes each TLS attempt fail — `prefer` then connects in plaintext, and
  * `allow` never needs TLS when the server takes plaintext.
  *
- * One difference from libpq, on purpose: a root certificate file named in
- * `sslrootcert` that does not exist is an error in every mode (libpq then
- * silently skips server verification for `allow`, `prefer` and `require`),
- * so a mistyped path never turns verification off.
+ * A root certificate file named in `sslrootcert` that does not exist means,
+ * as in libpq, no server verification under `allow`, `prefer` and `require`
+ * (and an error under `verify-*`); unlike libpq, which is silent, the plan
+ * then warns once, naming the file, so that a mistyped path is noticed.
  *
  * @module
  */
@@ -102,6 +102,8 @@ export const NO_TLS: TlsPlan = Object.freeze({
 export interface PlanTlsOptions {
   /** libpq's home directory for `~/.postgresql/…` (default: `HOME`, else the user's). */
   home?: string;
+  /** Receives the warning about a `sslrootcert` that does not exist (default: none). */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -111,7 +113,6 @@ export interface PlanTlsOptions {
  *
  * @throws {ConfigError} under `require`/`verify-*`, a problem with a TLS file
  * (in libpq's words, naming the key and the path, never a file's content);
- * in every mode, a `sslrootcert` file that does not exist and
  * `sslrootcert: system` with a mode other than `verify-full`.
  *
  * @example
@@ -151,11 +152,10 @@ export async function planTls(
     files = await readTlsFiles(settings, {
       home: options.home ?? defaultHome(),
       verify: verifying,
-      sslmode,
     });
   } catch (e) {
     if (!(e instanceof TlsFileProblem)) throw e;
-    if (negotiation === "require" || e.always) {
+    if (negotiation === "require") {
       throw new ConfigError(e.message, { key: `connection_settings.${e.key}` });
     }
     setupProblem = e.message;
@@ -167,6 +167,13 @@ export async function planTls(
     ? "verify-ca"
     : "none";
 
+  if (files.missingRoot !== undefined) {
+    options.warn?.(
+      `root certificate file "${files.missingRoot}" does not exist: the server's certificate ` +
+        `is not verified (sslmode=${sslmode}, as libpq); provide the file, or use ` +
+        `sslmode=verify-full to refuse unverified servers`,
+    );
+  }
   const plan: Record<string, unknown> = { sslmode, negotiation, verify };
   for (const k of ["rootCert", "ca", "certFile", "cert", "keyFile"] as const) {
     if (files[k] !== undefined) plan[k] = files[k];

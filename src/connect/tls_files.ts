@@ -43,14 +43,11 @@ export type TlsFileKey = "sslrootcert" | "sslcert" | "sslkey";
 export class TlsFileProblem extends Error {
   /** The setting whose file it is. */
   readonly key: TlsFileKey;
-  /** True when it is an error in every sslmode, not only when TLS is required. */
-  readonly always: boolean;
   /** Creates the problem; `message` names the file and never shows its content. */
-  constructor(key: TlsFileKey, message: string, always = false) {
+  constructor(key: TlsFileKey, message: string) {
     super(message);
     this.name = "TlsFileProblem";
     this.key = key;
-    this.always = always;
   }
 }
 
@@ -68,6 +65,11 @@ export interface TlsFiles {
   keyFile?: string;
   /** PEM text of the client key. */
   key?: string;
+  /**
+   * A `sslrootcert` that does not exist under `allow`/`prefer`/`require`:
+   * libpq then verifies nothing, and neither do we (the caller warns).
+   */
+  missingRoot?: string;
 }
 
 /**
@@ -187,8 +189,7 @@ async function readRoot(
   setting: string | undefined,
   home: string | undefined,
   verify: boolean,
-  sslmode: string,
-): Promise<Pick<TlsFiles, "rootCert" | "ca">> {
+): Promise<Pick<TlsFiles, "rootCert" | "ca" | "missingRoot">> {
   if (setting === "system") return { rootCert: "system", ca: await systemRoots() };
   const path = setting ?? (home ? join(home, ".postgresql", "root.crt") : undefined);
   if (path !== undefined && typeof await statOf(path) !== "string") {
@@ -209,16 +210,8 @@ async function readRoot(
         : `root certificate file "${path}" does not exist; ${NO_ROOT_HINT}`,
     );
   }
-  if (setting !== undefined) {
-    throw new TlsFileProblem(
-      "sslrootcert",
-      `root certificate file "${path}" does not exist; provide it, or leave sslrootcert out ` +
-        `to connect without verifying the server (libpq would skip the verification silently ` +
-        `with sslmode=${sslmode})`,
-      true,
-    );
-  }
-  return {};
+  // libpq: without the file, allow/prefer/require connect without verifying the server.
+  return setting !== undefined ? { missingRoot: path } : {};
 }
 
 async function readKey(path: string | undefined): Promise<string> {
@@ -270,19 +263,18 @@ function nonEmpty(s: string | undefined): string | undefined {
  * @example
  * ```ts ignore
  * import { readTlsFiles } from "./tls_files.ts";
- * const files = await readTlsFiles({ sslrootcert: "ca.crt" }, { home: "/home/app", verify: true, sslmode: "verify-full" });
+ * const files = await readTlsFiles({ sslrootcert: "ca.crt" }, { home: "/home/app", verify: true });
  * ```
  */
 export async function readTlsFiles(
   settings: { sslrootcert?: string; sslcert?: string; sslkey?: string },
-  options: { home?: string; verify: boolean; sslmode: string },
+  options: { home?: string; verify: boolean },
 ): Promise<TlsFiles> {
   const { home } = options;
   const files: TlsFiles = await readRoot(
     nonEmpty(settings.sslrootcert),
     home,
     options.verify,
-    options.sslmode,
   );
   const certFile = nonEmpty(settings.sslcert) ??
     (home ? join(home, ".postgresql", "postgresql.crt") : undefined);

@@ -197,7 +197,87 @@ Deno.test("ssl and connection parameters from the URL reach pgmonkey's transport
 });
 
 Deno.test("options the adapter cannot carry out are refused when postgres() is called", () => {
-  const withSocket = { socket: () => new net.Socket() } as Record<string, unknown>;
-  assert.throws(() => postgres(withSocket), /"socket" is not supported/);
+  const withOnclose = { onclose: () => {} } as Record<string, unknown>;
+  assert.throws(() => postgres(withOnclose), /"onclose" is not supported/);
   assert.throws(() => postgres({ ssl: { ca: "x" } }), /TLS options \(ca\)/);
+});
+
+Deno.test("a socket function opens every connection, as in postgres.js; what it throws is the error", async () => {
+  // A working one: called once per connection, with postgres.js's options; the host list unused.
+  const calls: unknown[] = [];
+  const sql = postgres({
+    ...login,
+    host: "no-such-host.invalid",
+    max: 2,
+    socket: (options: unknown) => {
+      calls.push(options);
+      return new Promise<net.Socket>((resolve, reject) => {
+        const c = net.connect(s.port, s.host);
+        c.once("error", reject);
+        c.once("connect", () => resolve(c));
+      });
+    },
+  } as Record<string, unknown>);
+  try {
+    const held = await Promise.all([sql.reserve(), sql.reserve()]);
+    const [{ x }] = await held[0]`select 1 as x`;
+    assert.equal(x, 1);
+    held.forEach((r) => r.release());
+    assert.equal(calls.length, 2);
+    assert.equal((calls[0] as { database?: unknown }).database, db0.dbname);
+  } finally {
+    await sql.end();
+  }
+  // Failing ones: statements get postgres.js's Error of what was thrown; reserve() the value itself.
+  for (const thrown of ["wat", null, new TypeError("no route")]) {
+    const bad = postgres({
+      ...login,
+      socket: () => {
+        throw thrown;
+      },
+    } as Record<string, unknown>);
+    try {
+      const e = await bad`select 1`.then(() => undefined, (e) => e);
+      if (thrown instanceof Error) assert.equal(e, thrown);
+      else assert.equal((e as Error).message, String(thrown));
+      assert.equal(await bad.reserve().then(() => undefined, (e) => e), thrown);
+    } finally {
+      await bad.end();
+    }
+  }
+  // One that returns no socket: pgmonkey's one-line error.
+  const none = postgres({ ...login, socket: () => 42 } as Record<string, unknown>);
+  await assert.rejects(none`select 1`, /the socket function returned number, expected a socket$/);
+  await none.end();
+});
+
+Deno.test("a host list is tried in postgres.js's order: each new connection starts at the next host", async () => {
+  // Two addresses of the same server: the second through a forwarding proxy that counts.
+  let proxied = 0;
+  const proxy = net.createServer((c) => {
+    proxied++;
+    const up = net.connect(s.port, s.host);
+    c.pipe(up).pipe(c);
+    const end = () => (c.destroy(), up.destroy());
+    c.on("error", end).on("close", end);
+    up.on("error", end).on("close", end);
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  const proxyPort = (proxy.address() as net.AddressInfo).port;
+  const url = `postgres://${s.host}:${s.port},127.0.0.1:${proxyPort}/${db0.dbname}`;
+  const sql = postgres(url, { user: s.user, pass: s.password, max: 1, idle_timeout: 0 });
+  try {
+    const viaProxy: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      const before = proxied;
+      const [{ pid }] = await sql`select pg_backend_pid() as pid`;
+      viaProxy.push(proxied > before);
+      await db0.admin`select pg_terminate_backend(${pid}::int)`;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(viaProxy, [false, true, false, true]);
+  } finally {
+    await sql.end();
+    await new Promise((r) => proxy.close(r));
+  }
 });

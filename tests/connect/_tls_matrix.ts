@@ -310,18 +310,12 @@ export interface Outcome {
 
 /**
  * The differences from libpq 18 we keep on purpose, each with the reason; a
- * disagreement is accepted only when one of these explains it.
+ * disagreement is accepted only when one of these explains it. None now: the
+ * last one (a `sslrootcert` that does not exist, which we refused) was aligned
+ * with libpq, with a warning instead.
  */
 export const DOCUMENTED_DIFFERENCES: {
   name: string;
   why: string;
   applies(c: MatrixCase, libpq: Outcome, ours: Outcome): boolean;
-}[] = [
-  {
-    name: "sslrootcert names a file that does not exist",
-    why: "libpq then skips server verification (allow/prefer/require) and connects; we refuse " +
-      "with a ConfigError naming the file, so a mistyped or missing root certificate never " +
-      "silently turns verification off",
-    applies: (c, libpq, ours) => c.root === "missing" && libpq.connected && !ours.connected,
-  },
-];
+}[] = [];

@@ -123,14 +123,24 @@ Deno.test("sslrootcert=system means the OS trust store (as OpenSSL finds it) and
   );
 });
 
-Deno.test("a sslrootcert file that does not exist is refused in every sslmode (on purpose)", async () => {
-  for (const sslmode of ["allow", "prefer", "require", "verify-ca", "verify-full"] as const) {
+Deno.test("a sslrootcert file that does not exist: no verification under allow/prefer/require, with a warning; refused under verify-*", async () => {
+  for (const sslmode of ["verify-ca", "verify-full"] as const) {
     const e = await configError(planTls({ host: "db", sslmode, sslrootcert: "/x/ca.crt" }));
     assert.equal(e.key, "connection_settings.sslrootcert");
     assert.match(e.message, /root certificate file "\/x\/ca\.crt" does not exist; /);
-    if (!sslmode.startsWith("verify")) {
-      assert.match(e.message, /libpq would skip the verification silently/);
-    }
+  }
+  for (const sslmode of ["allow", "prefer", "require"] as const) {
+    const warnings: string[] = [];
+    const plan = await planTls({ host: "db", sslmode, sslrootcert: "/x/ca.crt" }, {
+      warn: (m) => warnings.push(m),
+    });
+    assert.equal(plan.verify, "none");
+    assert.equal(plan.rootCert, undefined);
+    assert.deepEqual(warnings, [
+      `root certificate file "/x/ca.crt" does not exist: the server's certificate is not ` +
+      `verified (sslmode=${sslmode}, as libpq); provide the file, or use sslmode=verify-full ` +
+      `to refuse unverified servers`,
+    ]);
   }
 });
 

@@ -17,7 +17,7 @@ import { lookup } from "node:dns/promises";
 import { Buffer } from "node:buffer";
 import { clearTimeout, setTimeout } from "node:timers";
 import { tlsConnectOptions, type TlsPlan } from "../tls.ts";
-import { networkError, tlsError, TransportError } from "./errors.ts";
+import { firstLine, networkError, tlsError, TransportError } from "./errors.ts";
 import { verificationError } from "./verify.ts";
 
 /** One entry of a host list. */
@@ -163,7 +163,15 @@ export interface NegotiateOptions {
   keepAlive?: number | null;
   /** Limit of the attempt. */
   deadline: Deadline;
+  /** A caller's socket function, called instead of opening a connection (see {@link SocketFunction}). */
+  socket?: SocketFunction;
 }
+
+/**
+ * postgres.js's `socket` option: returns (or resolves to) a connected
+ * Node-style socket to the server; TLS is then negotiated on it as on our own.
+ */
+export type SocketFunction = () => unknown;
 
 /**
  * Opens a socket to `address` (an IP, or undefined for a Unix socket) of
@@ -227,6 +235,7 @@ function tcp(
   opts: NegotiateOptions,
   where: string,
 ): Promise<net.Socket> {
+  if (opts.socket) return callerSocket(opts.socket, opts.deadline, where);
   return new Promise((resolve, reject) => {
     const s = path !== undefined
       ? net.connect({ path })
@@ -251,6 +260,36 @@ function tcp(
       resolve(s);
     });
   });
+}
+
+/** The socket a caller's function returns; what it throws is the `cause` of a one-line error. */
+async function callerSocket(
+  f: SocketFunction,
+  deadline: Deadline,
+  where: string,
+): Promise<net.Socket> {
+  let s: net.Socket;
+  try {
+    s = await f() as net.Socket;
+  } catch (e) {
+    throw new TransportError(
+      `could not connect to ${where}: the socket function failed: ${firstLine(e)}`,
+      "SOCKET_FUNCTION",
+      { cause: e },
+    );
+  }
+  if (typeof s?.write !== "function" || typeof s.on !== "function") {
+    throw new TransportError(
+      `could not connect to ${where}: the socket function returned ${
+        s === null ? "null" : typeof s
+      }, expected a socket`,
+      "SOCKET_FUNCTION",
+    );
+  }
+  guard(s);
+  deadline.track(s);
+  if (s.destroyed) throw deadline.expired ?? networkError(where, { code: "EPIPE" });
+  return s;
 }
 
 /** Sends SSLRequest; resolves whether the server agreed (`S`). */
