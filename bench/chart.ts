@@ -130,7 +130,8 @@ export function lineChart(spec: ChartSpec): string {
   const lowest = spec.strip ? strip : main;
   const all = [...spec.series, ...(spec.strip?.series ?? [])];
   const points = Math.max(1, ...all.map((s) => s.values.length));
-  const yMax = Math.max(0, ...spec.series.flatMap((s) => s.values.filter(Number.isFinite)));
+  // 5 % headroom, so that a line at the maximum does not run along the frame.
+  const yMax = 1.05 * Math.max(0, ...spec.series.flatMap((s) => s.values.filter(Number.isFinite)));
   const xTicks = niceTicks(points, 7).filter((t) => t <= points);
   const x = (seconds: number) => round(left + (seconds / points) * plotW);
   const out: string[] = [

@@ -11,12 +11,15 @@
 import { ACCOUNTS, CONCURRENT_POOL_SIZE, writeConfig } from "./cases.ts";
 import type { BenchContext } from "./context.ts";
 import { fmt, interleaveRuns } from "./lib.ts";
+import { parseProcStat } from "./machine.ts";
 
 const SERVICE = new URL("./http_service.ts", import.meta.url).pathname;
 
 /** A running service process. */
 interface Service {
   port: number;
+  /** CPU time the process has used so far, µs (NaN where /proc is unavailable). */
+  cpuMicros(): number;
   stop(): Promise<void>;
 }
 
@@ -43,6 +46,14 @@ async function startService(side: "ours" | "raw", arg: string): Promise<Service>
   })().catch(() => {});
   return {
     port,
+    cpuMicros: () => {
+      try {
+        const stat = parseProcStat(Deno.readTextFileSync(`/proc/${child.pid}/stat`));
+        return stat ? stat.ticks * 10_000 : NaN; // 100 clock ticks per second
+      } catch {
+        return NaN;
+      }
+    },
     stop: async () => {
       await child.stdin.close().catch(() => {});
       await child.status;
@@ -79,28 +90,42 @@ export async function httpCase(ctx: BenchContext, requests = 4_000): Promise<voi
     startService("raw", JSON.stringify(target)),
   ]);
   try {
-    log(`HTTP service: 32 clients × ${fmt(requests)} requests per side, ${ctx.rounds} rounds`);
-    await httpLoad(raw.port, 1_000); // warm-up of both processes' JIT
-    await httpLoad(ours.port, 1_000);
+    // A round is a fraction of a second here: four times the usual rounds, and a warm-up long
+    // enough for both services' JIT (our layer has more code to optimise).
+    const rounds = 4 * ctx.rounds;
+    log(`HTTP service: 32 clients × ${fmt(requests)} requests per side, ${rounds} rounds`);
+    for (let i = 0; i < 2; i++) {
+      await httpLoad(raw.port, requests);
+      await httpLoad(ours.port, requests);
+    }
+    const cpu = { ours: 0, raw: 0 };
+    const measured = (side: "ours" | "raw", service: Service) => async () => {
+      const c0 = service.cpuMicros();
+      const rate = await httpLoad(service.port, requests);
+      cpu[side] += service.cpuMicros() - c0;
+      return rate;
+    };
     const r = await interleaveRuns(
-      {
-        raw: () => httpLoad(raw.port, requests),
-        ours: () => httpLoad(ours.port, requests),
-      },
-      ctx.rounds,
+      { raw: measured("raw", raw), ours: measured("ours", ours) },
+      rounds,
       (round, v) =>
         log(
           `  http round ${round}: ours ${fmt(v.ours)} req/s, raw ${fmt(v.raw)} req/s, ` +
             `ratio ${(v.ours / v.raw).toFixed(3)}`,
         ),
     );
-    ctx.report.paired(
+    const row = ctx.report.paired(
       `HTTP service (\`Deno.serve\`, one process per side), 32 concurrent clients, ` +
         `${fmt(requests)} requests per round (\`async_pool\` max 8 / raw postgres.js \`max: 8\`)`,
       { ours: r.values.ours, anchor: r.values.raw, ratios: r.ratios.ours },
       1.0,
       "req/s",
     );
+    const perRequest = (side: "ours" | "raw") => cpu[side] / (rounds * requests);
+    if (Number.isFinite(perRequest("ours"))) {
+      row.ratio += `; service CPU/request ${perRequest("ours").toFixed(1)} vs ` +
+        `${perRequest("raw").toFixed(1)} µs`;
+    }
   } finally {
     await Promise.all([ours.stop(), raw.stop()]);
   }

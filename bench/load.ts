@@ -9,17 +9,15 @@
  *   docs/bench_sustained.svg);
  * - through a real PgBouncer in transaction mode against direct.
  *
+ * The load runs in worker processes (`bench/load_worker.ts`), ours and raw
+ * postgres.js each in their own, as pgbench runs in its own.
+ *
  * @module
  */
 import { join } from "node:path";
 import { startPgBouncer } from "../tests/support/pgbouncer.ts";
-import {
-  anchorSql,
-  CONCURRENT_POOL_SIZE,
-  type LoadResult,
-  selectByKey,
-  writeConfig,
-} from "./cases.ts";
+import { CONCURRENT_POOL_SIZE, type LoadResult, writeConfig } from "./cases.ts";
+import { LoadWorker } from "./load_worker.ts";
 import type { BenchContext } from "./context.ts";
 import { lineChart } from "./chart.ts";
 import { fmt, fmtSummary, interleaveRuns, mean, summarize } from "./lib.ts";
@@ -33,27 +31,41 @@ export const SUSTAINED_SVG = join(REPO, "docs", "bench_sustained.svg");
 /** Minimum of the sustained run: last 10 s / first 10 s. */
 export const NO_DECAY = 0.95;
 
-async function asyncPool(ctx: BenchContext, name: string, extra = {}) {
-  const file = await writeConfig(ctx.target, name, {
+/** Writes the config of an `async_pool` with 8 connections; returns its path. */
+function asyncPool(ctx: BenchContext, name: string, extra = {}): Promise<string> {
+  return writeConfig(ctx.target, name, {
     type: "async_pool",
     minSize: CONCURRENT_POOL_SIZE,
     maxSize: CONCURRENT_POOL_SIZE,
     ...extra,
   });
-  return await ctx.manager.getDatabaseConnection(file, "async_pool");
+}
+
+/** Runs `fn` with a fresh worker process, stopped afterwards. */
+async function withWorker<T>(fn: (worker: LoadWorker) => Promise<T>): Promise<T> {
+  const worker = LoadWorker.start();
+  try {
+    return await fn(worker);
+  } finally {
+    await worker.stop();
+  }
 }
 
 /** 32 clients on `async_pool` vs `pgbench -S -c 8 -j 2`, `ctx.seconds` per round. */
-export async function concurrentCase(ctx: BenchContext): Promise<void> {
+export function concurrentCase(ctx: BenchContext): Promise<void> {
+  return withWorker((worker) => concurrentRounds(ctx, worker));
+}
+
+async function concurrentRounds(ctx: BenchContext, worker: LoadWorker): Promise<void> {
   const { seconds, log } = ctx;
-  const db = await asyncPool(ctx, "async_pool");
+  await worker.openOurs("db", await asyncPool(ctx, "async_pool"));
   const rounds = Math.max(1, Math.min(ctx.rounds, 3));
   log(`32 clients / async_pool max_size 8 vs pgbench -S -c 8 -j 2 -T ${seconds}: ${rounds} rounds`);
-  await selectByKey(db.sql, 1); // warms up the JIT
+  await worker.run("db", 2); // warms up the JIT
   const name =
     `32 clients, select by primary key (pgbench_accounts, scale 1), ${seconds} s per round ` +
     "(`async_pool` max 8, one pool for all rounds / `pgbench -S -c 8 -j 2`)";
-  const ours = async () => (await selectByKey(db.sql, seconds)).qps;
+  const ours = async () => (await worker.run("db", seconds)).qps;
   if (!ctx.tools) {
     const got = [];
     for (let r = 0; r < rounds; r++) got.push(await ours());
@@ -108,27 +120,31 @@ function windows(values: readonly number[]): string {
  * fresh pool, raw postgres.js `max: 8` (all 8 opened first), and pgbench,
  * one after the other; writes the chart when `ctx.write`.
  */
-export async function sustainedCase(ctx: BenchContext): Promise<void> {
+export function sustainedCase(ctx: BenchContext): Promise<void> {
+  return withWorker((oursWorker) =>
+    withWorker((rawWorker) => sustained(ctx, oursWorker, rawWorker))
+  );
+}
+
+async function sustained(ctx: BenchContext, oursWorker: LoadWorker, rawWorker: LoadWorker) {
   const { sustainedSeconds: seconds, log, target } = ctx;
   log(`sustained: the 32-client load for ${seconds} s, ours, raw postgres.js max 8, pgbench`);
-  // Warm the JIT on other instances, so the measured ones start fresh and warm.
-  {
-    const warm = await asyncPool(ctx, "sustained_warmup");
-    await selectByKey(warm.sql, 2);
-    await warm.close();
-    const rawWarm = await anchorSql(target, CONCURRENT_POOL_SIZE, { warm: true });
-    await selectByKey(rawWarm, 2);
-    await rawWarm.end();
-  }
-  const db = await asyncPool(ctx, "sustained");
+  // Warm each worker's JIT on other instances, so the measured ones start fresh and warm.
+  await oursWorker.openOurs("warm", await asyncPool(ctx, "sustained_warmup"));
+  await oursWorker.run("warm", 2);
+  await oursWorker.close("warm");
+  await oursWorker.openOurs("db", await asyncPool(ctx, "sustained"));
+  await rawWorker.openRaw("warm", target, CONCURRENT_POOL_SIZE);
+  await rawWorker.run("warm", 2);
+  await rawWorker.close("warm");
+  await rawWorker.openRaw("db", target, CONCURRENT_POOL_SIZE);
   const t0 = { ours: performance.now(), raw: 0, pgbench: 0 };
-  const ours: LoadResult = await selectByKey(db.sql, seconds);
-  await db.close();
+  const ours: LoadResult = await oursWorker.run("db", seconds);
+  await oursWorker.close("db");
   log(`  ours: ${fmt(ours.qps)} q/s; 10 s windows ${windows(ours.perSecond)}`);
-  const raw = ctx.ownSql(await anchorSql(target, CONCURRENT_POOL_SIZE, { warm: true }));
   t0.raw = performance.now();
-  const anchor = await selectByKey(raw, seconds);
-  await raw.end({ timeout: 1 });
+  const anchor = await rawWorker.run("db", seconds);
+  await rawWorker.close("db");
   log(`  raw postgres.js: ${fmt(anchor.qps)} q/s; 10 s windows ${windows(anchor.perSecond)}`);
   t0.pgbench = performance.now();
   const bench = ctx.tools ? await pgbenchSelect(ctx.pgEnv, seconds, { progress: true }) : undefined;
@@ -169,12 +185,24 @@ export async function sustainedCase(ctx: BenchContext): Promise<void> {
       xLabel: "seconds since the start of the run",
       yLabel: "queries (transactions) per second",
       series: [
-        { name: "pgmonkey async_pool, max 8", color: "#1f6fb4", values: ours.perSecond },
-        { name: "raw postgres.js 3.4.9, max: 8", color: "#d9541e", values: anchor.perSecond },
+        { name: "pgmonkey async_pool, max 8", color: colors.ours, values: ours.perSecond },
+        { name: "raw postgres.js 3.4.9, max: 8", color: colors.raw, values: anchor.perSecond },
         ...(bench
-          ? [{ name: "pgbench -S -c 8 -j 2", color: "#3a9a3a", values: bench.perSecond }]
+          ? [{ name: "pgbench -S -c 8 -j 2", color: colors.pgbench, values: bench.perSecond }]
           : []),
       ],
+      strip: {
+        label: "CPU used by other processes on the machine during each run (cores of " +
+          `${navigator.hardwareConcurrency})`,
+        max: navigator.hardwareConcurrency,
+        series: [
+          { name: "during ours", color: colors.ours, values: others(t0.ours) },
+          { name: "during raw postgres.js", color: colors.raw, values: others(t0.raw) },
+          ...(bench
+            ? [{ name: "during pgbench", color: colors.pgbench, values: others(t0.pgbench) }]
+            : []),
+        ],
+      },
       note: `deno task bench, ${new Date().toISOString().slice(0, 10)}; ` +
         `${navigator.hardwareConcurrency} cores shared by client and server; ` +
         "the three runs one after the other on one server",
@@ -200,21 +228,25 @@ export async function bouncerCase(ctx: BenchContext): Promise<void> {
     poolMode: "transaction",
     poolSize: CONCURRENT_POOL_SIZE,
   });
+  const worker = LoadWorker.start();
   try {
-    const direct = await asyncPool(ctx, "direct");
-    const unnamed = await asyncPool(ctx, "direct_unnamed", { pgbouncer: true });
-    const via = await asyncPool(ctx, "pgbouncer", {
-      via: { host: bouncer.host, port: bouncer.port },
-      pgbouncer: true,
-    });
-    for (const db of [direct, unnamed, via]) await selectByKey(db.sql, 1);
+    await worker.openOurs("direct", await asyncPool(ctx, "direct"));
+    await worker.openOurs("unnamed", await asyncPool(ctx, "direct_unnamed", { pgbouncer: true }));
+    await worker.openOurs(
+      "via",
+      await asyncPool(ctx, "pgbouncer", {
+        via: { host: bouncer.host, port: bouncer.port },
+        pgbouncer: true,
+      }),
+    );
+    for (const name of ["direct", "unnamed", "via"]) await worker.run(name, 1);
     const viaEnv = { ...ctx.pgEnv, PGHOST: bouncer.host, PGPORT: String(bouncer.port) };
     log(`PgBouncer (transaction mode) vs direct: ${rounds} rounds of ${seconds} s per side`);
-    const qps = (db: typeof direct) => async () => (await selectByKey(db.sql, seconds)).qps;
+    const qps = (name: string) => async () => (await worker.run(name, seconds)).qps;
     const sides: Record<string, () => Promise<number>> = {
-      direct: qps(direct),
-      unnamed: qps(unnamed),
-      via: qps(via),
+      direct: qps("direct"),
+      unnamed: qps("unnamed"),
+      via: qps("via"),
     };
     if (ctx.tools) {
       sides.pgbenchDirect = async () => (await pgbenchSelect(ctx.pgEnv, seconds)).tps;
@@ -251,8 +283,8 @@ export async function bouncerCase(ctx: BenchContext): Promise<void> {
         Object.entries(v).map(([k, s]) => `${k} ${s.values.map((x) => fmt(x)).join(", ")}`)
           .join("; "),
     );
-    for (const db of [direct, unnamed, via]) await db.close();
   } finally {
+    await worker.stop();
     await bouncer.stop();
   }
 }
