@@ -116,16 +116,43 @@ function drawPanel(
   }
 }
 
+/**
+ * Where each legend entry goes: in rows from y = 40, 18 px apart, each entry
+ * as wide as its text (about 6.5 px per character at 12 px), wrapping at the
+ * plot's width.
+ */
+function legendRows(
+  series: readonly Series[],
+  left: number,
+  width: number,
+): { rows: number; at: { x: number; y: number }[] } {
+  const at: { x: number; y: number }[] = [];
+  let x = left;
+  let row = 0;
+  for (const s of series) {
+    const w = 30 + s.name.length * 6.5 + 18;
+    if (x > left && x + w - 18 > left + width) {
+      row++;
+      x = left;
+    }
+    at.push({ x: round(x), y: 40 + 18 * row });
+    x += w;
+  }
+  return { rows: row + 1, at };
+}
+
 /** Renders the chart as a standalone SVG document. */
 export function lineChart(spec: ChartSpec): string {
   const width = spec.width ?? 760;
   const stripH = spec.strip ? 64 : 0;
   const stripGap = spec.strip ? 34 : 0;
-  const mainH = (spec.height ?? 380) - 58 - 52 - (spec.note ? 18 : 0);
-  const height = 58 + mainH + stripGap + stripH + 52 + (spec.note ? 18 : 0);
   const left = 70;
   const plotW = width - left - 20;
-  const main: Box = { left, top: 58, width: plotW, height: mainH };
+  const legend = legendRows(spec.series, left, plotW);
+  const top = 40 + 18 * legend.rows;
+  const mainH = (spec.height ?? 380) - 58 - 52 - (spec.note ? 18 : 0);
+  const height = top + mainH + stripGap + stripH + 52 + (spec.note ? 18 : 0);
+  const main: Box = { left, top, width: plotW, height: mainH };
   const strip: Box = { left, top: main.top + mainH + stripGap, width: plotW, height: stripH };
   const lowest = spec.strip ? strip : main;
   const all = [...spec.series, ...(spec.strip?.series ?? [])];
@@ -165,14 +192,13 @@ export function lineChart(spec: ChartSpec): string {
     `<text x="${left + plotW / 2}" y="${bottom + 36}" text-anchor="middle">` +
       `${escapeXml(spec.xLabel)}</text>`,
   );
-  // The legend: one row between the title and the plot, so it never hides a line.
-  const slot = plotW / Math.max(1, spec.series.length);
+  // The legend: between the title and the plot, so it never hides a line.
   spec.series.forEach((s, i) => {
-    const lx = round(left + i * slot);
+    const { x: lx, y: ly } = legend.at[i];
     out.push(
-      `<line x1="${lx}" x2="${lx + 24}" y1="40" y2="40" stroke="${escapeXml(s.color)}" ` +
+      `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${escapeXml(s.color)}" ` +
         `stroke-width="3"/>`,
-      `<text x="${lx + 30}" y="44">${escapeXml(s.name)}</text>`,
+      `<text x="${lx + 30}" y="${ly + 4}">${escapeXml(s.name)}</text>`,
     );
   });
   if (spec.note) {

@@ -304,8 +304,9 @@ if (ctx.write) {
   await Deno.writeTextFile(DOC, replaceGenerated(doc, generated));
   // The transfer rows have their own section (bench/transfer.ts).
   if (transferMarkdown) await writeTransferSection(transferMarkdown, REPRODUCE);
-  // Keep the file as `deno fmt` (the repository's `deno task check`) wants it.
-  await run(Deno.execPath(), ["fmt", "--quiet", DOC], { cwd: REPO });
+  // Keep the files as `deno fmt` (the repository's `deno task check`) wants them.
+  const written = selected("sustained") ? [DOC, SUSTAINED_SVG] : [DOC];
+  await run(Deno.execPath(), ["fmt", "--quiet", ...written], { cwd: REPO });
   console.log(`\nwritten to ${DOC} and ${SUSTAINED_SVG}`);
 } else if (WRITE) {
   console.log("\n(--only given: docs/ not updated)");

@@ -191,7 +191,6 @@ export class PGConnection implements AsyncDisposable {
     const leak = parts.plan.js.leak_detection_threshold ?? 0;
     this.#leaseHost = {
       facade: undefined as unknown as Sql,
-      label: () => this.#describe(),
       observer: parts.observer,
       leakMs: leak * 1000,
       warn: this.#warn,

@@ -31,8 +31,6 @@ export type ReservedSql = postgres.ReservedSql;
 export interface LeaseHost {
   /** The handle's `db.sql` (for `listen`, `subscribe`, `notify`). */
   facade: postgres.Sql;
-  /** A one-line label for `inspect`. */
-  label(): string;
   /** Publishes the statements run on the lease (when someone listens). */
   observer?: Observer;
   /** Milliseconds a borrow may last before a leak warning (0: off). */
@@ -70,9 +68,6 @@ const OVERRIDDEN = new Set<PropertyKey>([
   "reserve",
   "unsafe",
   "file",
-  "options",
-  Symbol.for("Deno.customInspect"),
-  Symbol.for("nodejs.util.inspect.custom"),
 ]);
 
 /** Matches the word COPY anywhere in a statement's text (case-insensitive). */
@@ -115,7 +110,7 @@ export class Lease {
   readonly #pool: Pool;
   readonly #host: LeaseHost;
   readonly #extra: Record<PropertyKey, unknown> | undefined;
-  #overrides: Record<PropertyKey, unknown> | undefined;
+  #overrides: Map<PropertyKey, unknown> | undefined;
   #released = false;
   #leak: { timer: Timer; since: number; warned: boolean; warn: (m: string) => void } | undefined;
   #streams: Set<CopyStream> | undefined;
@@ -132,10 +127,12 @@ export class Lease {
       if (prop === "options") return redactedOptions(t.options);
       const lease = this.lease;
       const extra = lease.#extra;
-      if (OVERRIDDEN.has(prop) || (extra !== undefined && Object.hasOwn(extra, prop))) {
-        return (lease.#overrides ??= lease.#makeOverrides())[prop];
-      }
-      return Reflect.get(t, prop);
+      if (extra !== undefined && Object.hasOwn(extra, prop)) return extra[prop];
+      if (!OVERRIDDEN.has(prop)) return Reflect.get(t, prop);
+      // Made when first asked for, one property at a time (a transaction asks for `unsafe` only).
+      const made = lease.#overrides ??= new Map();
+      if (!made.has(prop)) made.set(prop, lease.#override(prop));
+      return made.get(prop);
     },
   };
 
@@ -162,8 +159,8 @@ export class Lease {
     return query;
   }
 
-  /** The overridden properties of `sql`, made when first asked for. */
-  #makeOverrides(): Record<PropertyKey, unknown> {
+  /** The value of an overridden property of `sql` (see `OVERRIDDEN`). */
+  #override(prop: PropertyKey): unknown {
     const host = this.#host;
     const target = this.conn.sql as unknown as ReservedSql;
     const guard = <F extends (...a: never[]) => unknown>(f: F) =>
@@ -174,20 +171,25 @@ export class Lease {
     const refuse = (what: string) => () => {
       throw new Error(`${what} is not available on a borrowed connection; use it on db.sql`);
     };
-    return {
-      release: this.release,
-      end: () => Promise.resolve(this.release()),
-      close: () => Promise.resolve(this.release()),
-      listen: host.facade.listen,
-      subscribe: host.facade.subscribe,
-      begin: refuse("begin()"),
-      reserve: refuse("reserve()"),
-      unsafe: guard((...a: Parameters<ReservedSql["unsafe"]>) => target.unsafe(...a)),
-      file: guard((...a: Parameters<ReservedSql["file"]>) => target.file(...a)),
-      [Symbol.for("Deno.customInspect")]: () => `ReservedSql { ${host.label()} }`,
-      [Symbol.for("nodejs.util.inspect.custom")]: () => `ReservedSql { ${host.label()} }`,
-      ...this.#extra,
-    };
+    switch (prop) {
+      case "release":
+        return this.release;
+      case "end":
+      case "close":
+        return () => Promise.resolve(this.release());
+      case "listen":
+        return host.facade.listen;
+      case "subscribe":
+        return host.facade.subscribe;
+      case "begin":
+        return refuse("begin()");
+      case "reserve":
+        return refuse("reserve()");
+      case "unsafe":
+        return guard((...a: Parameters<ReservedSql["unsafe"]>) => target.unsafe(...a));
+      default: // "file"
+        return guard((...a: Parameters<ReservedSql["file"]>) => target.file(...a));
+    }
   }
 
   /** Notes the COPY streams a query of this lease opens (see the module documentation). */

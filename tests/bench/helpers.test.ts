@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { escapeXml, lineChart, niceTicks, shortNumber } from "../../bench/chart.ts";
 import { parseProcStat, type ProcStat, shareBetween } from "../../bench/machine.ts";
 import { parsePgbenchProgress, parsePgbenchTps } from "../../bench/pgbench.ts";
-import { decay, windowRate } from "../../bench/load.ts";
+import { decay, pooledDecay, windowRate } from "../../bench/load.ts";
 import { interleaveRuns, mean } from "../../bench/lib.ts";
 import { replaceGenerated } from "../../bench/report.ts";
 
@@ -114,6 +114,15 @@ Deno.test("decay compares the first and the last 10 seconds of a per-second seri
   assert.equal(d.first, 55_500);
   assert.equal(d.last, 5_500);
   assert.equal(windowRate(falling, 0, 2), 59_500);
+  // Two runs together: a step down at the end of one is weighed against the other's start.
+  const stepDown = [...Array(50).fill(70_000), ...Array(10).fill(62_000)];
+  const stepUp = [...Array(10).fill(64_000), ...Array(50).fill(70_000)];
+  assert.ok(decay(stepDown).ratio < 0.9);
+  assert.deepEqual(pooledDecay([stepDown, stepUp]), {
+    first: 67_000,
+    last: 66_000,
+    ratio: 66 / 67,
+  });
   assert.ok(Number.isNaN(mean([])));
 });
 
