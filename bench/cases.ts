@@ -47,6 +47,10 @@ export interface ConfigSpec {
   minSize?: number;
   maxSize?: number;
   applicationName?: string;
+  /** Connect here instead of the target's server (e.g. a PgBouncer in front of it). */
+  via?: { host: string; port: number };
+  /** `js_settings.pgbouncer: true` (PgBouncer in transaction pooling mode). */
+  pgbouncer?: boolean;
 }
 
 /** Writes a pgmonkey YAML config for `target` and returns its path. */
@@ -63,13 +67,14 @@ export async function writeConfig(
     "  max_idle: 300",
     "  max_lifetime: 3600",
   ];
+  const js = spec.pgbouncer ? ["js_settings:", "  pgbouncer: true"] : [];
   const lines = [
     `connection_type: ${q(spec.type)}`,
     "connection_settings:",
     `  user: ${q(target.user)}`,
     `  password: ${q(target.password)}`,
-    `  host: ${q(target.host)}`,
-    `  port: ${q(target.port)}`,
+    `  host: ${q(spec.via?.host ?? target.host)}`,
+    `  port: ${q(spec.via?.port ?? target.port)}`,
     `  dbname: ${q(target.database)}`,
     `  sslmode: ${q(spec.sslmode ?? "disable")}`,
     ...(spec.applicationName ? [`  application_name: ${q(spec.applicationName)}`] : []),
@@ -79,10 +84,13 @@ export async function writeConfig(
     ...pool,
     "async_pool_settings:",
     ...pool,
+    ...js,
     "",
   ];
   const path = join(target.dir, `${name}.yaml`);
-  await Deno.writeTextFile(path, lines.join("\n"));
+  // Owner-only: the file holds a literal password (pgmonkey warns about readable ones).
+  await Deno.writeTextFile(path, lines.join("\n"), { mode: 0o600 });
+  await Deno.chmod(path, 0o600);
   return path;
 }
 
@@ -170,6 +178,38 @@ export function borrowAnchor(sql: postgres.Sql): Workload {
   };
 }
 
+/** 3c. Borrow, run one statement, release, through `db.acquire()` and `await using`. */
+export function acquireQueryOurs(db: PGConnection): Workload {
+  let k = 0;
+  return async (count) => {
+    for (let i = 0; i < count; i++) {
+      await using conn = await db.acquire();
+      await conn.sql`SELECT ${k++ & 0xffff}::int AS n`;
+    }
+  };
+}
+
+/** 3d. The same through raw `sql.reserve()`, the statement, and `release()`. */
+export function acquireQueryAnchor(sql: postgres.Sql): Workload {
+  let k = 0;
+  return async (count) => {
+    for (let i = 0; i < count; i++) {
+      const reserved = await sql.reserve();
+      await reserved`SELECT ${k++ & 0xffff}::int AS n`;
+      reserved.release();
+    }
+  };
+}
+
+/** What {@link selectByKey} measured. */
+export interface LoadResult {
+  /** Queries per second over the whole run. */
+  qps: number;
+  queries: number;
+  /** Queries completed in each second of the run (the last may be partial and is dropped). */
+  perSecond: number[];
+}
+
 /**
  * 4. `clients` concurrent loops of pgbench's select-only query (random `aid`)
  * on `sql` for `seconds`; returns queries per second.
@@ -178,18 +218,26 @@ export async function selectByKey(
   sql: postgres.Sql,
   seconds: number,
   clients = 32,
-): Promise<{ qps: number; queries: number }> {
+): Promise<LoadResult> {
   let queries = 0;
+  const buckets = new Array<number>(Math.ceil(seconds) + 1).fill(0);
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   await Promise.all(
     Array.from({ length: clients }, async () => {
-      while (performance.now() < end) {
+      let now = t0;
+      while (now < end) {
         const aid = 1 + Math.floor(Math.random() * ACCOUNTS);
         await sql`SELECT abalance FROM pgbench_accounts WHERE aid = ${aid}`;
+        now = performance.now();
         queries++;
+        buckets[Math.floor((now - t0) / 1000)]++;
       }
     }),
   );
-  return { qps: queries / ((performance.now() - t0) / 1000), queries };
+  return {
+    qps: queries / ((performance.now() - t0) / 1000),
+    queries,
+    perSecond: buckets.slice(0, Math.floor(seconds)),
+  };
 }

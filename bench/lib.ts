@@ -15,6 +15,11 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Arithmetic mean of `xs` (NaN when empty). */
+export function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
 /** The `p`-quantile (0..1) of `xs`, nearest rank. */
 export function quantile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return NaN;
@@ -48,7 +53,7 @@ export type Workload = (count: number) => Promise<void>;
 export interface PairedResult {
   ours: Summary;
   anchor: Summary;
-  /** Per-round ratio ours/anchor (both sides of a round ran interleaved). */
+  /** Per-round ratio ours/anchor (both sides of a round ran interleaved; see {@link interleave}). */
   ratios: Summary;
   /**
    * This process's CPU time (user + system) per operation, µs, over all rounds: the
@@ -61,51 +66,94 @@ export interface PairedResult {
  * Times `ops` operations of each side per round, for `rounds` rounds. Inside
  * a round the two sides alternate in `blocks` blocks (ABBA order), so both
  * see the same machine load (the database server shares the cores); a side's
- * round time is the sum of its blocks. Each side first runs `warmup`
+ * round throughput is from the sum of its blocks. The round's ratio is the
+ * median over its block pairs (the two blocks of a pair ran back to back) of
+ * anchor time / ours time, so that a burst of other work on the machine
+ * during one block does not decide it. Each side first runs `warmup`
  * untimed operations.
  */
 export async function interleave(
   sides: { ours: Workload; anchor: Workload },
   opts: { ops: number; rounds: number; blocks: number; warmup: number },
-  onRound?: (round: number, ours: number, anchor: number) => void,
+  onRound?: (round: number, ours: number, anchor: number, ratio: number) => void,
 ): Promise<PairedResult> {
   await sides.anchor(opts.warmup);
   await sides.ours(opts.warmup);
   const perBlock = Math.ceil(opts.ops / opts.blocks);
   const ours: number[] = [];
   const anchor: number[] = [];
+  const ratios: number[] = [];
   const cpu = { ours: 0, anchor: 0 };
   for (let r = 0; r < opts.rounds; r++) {
     const ms = { ours: 0, anchor: 0 };
+    const pairs: number[] = [];
     let done = 0;
     for (let b = 0; done < opts.ops; b++) {
       const n = Math.min(perBlock, opts.ops - done);
       const order = (b + r) % 2 === 0
         ? (["ours", "anchor"] as const)
         : (["anchor", "ours"] as const);
+      const block = { ours: 0, anchor: 0 };
       for (const side of order) {
         const c0 = process.cpuUsage();
         const t0 = performance.now();
         await sides[side](n);
-        ms[side] += performance.now() - t0;
+        block[side] = performance.now() - t0;
         const c = process.cpuUsage(c0);
         cpu[side] += c.user + c.system;
       }
+      ms.ours += block.ours;
+      ms.anchor += block.anchor;
+      pairs.push(block.anchor / block.ours);
       done += n;
     }
     ours.push(opts.ops / (ms.ours / 1000));
     anchor.push(opts.ops / (ms.anchor / 1000));
-    onRound?.(r + 1, ours[r], anchor[r]);
+    ratios.push(median(pairs));
+    onRound?.(r + 1, ours[r], anchor[r], ratios[r]);
   }
   return {
     ours: summarize(ours),
     anchor: summarize(anchor),
-    ratios: summarize(ours.map((o, i) => o / anchor[i])),
+    ratios: summarize(ratios),
     cpuPerOp: {
       ours: cpu.ours / (opts.ops * opts.rounds),
       anchor: cpu.anchor / (opts.ops * opts.rounds),
     },
   };
+}
+
+/**
+ * Runs each side once per round, `rounds` rounds, the starting side moving
+ * one place every round (A B, B A, … for two sides), so that every side
+ * meets the machine's changing load in every position. Each side's `run`
+ * returns its throughput for that round. Ratios are against the first side.
+ */
+export async function interleaveRuns<K extends string>(
+  sides: Record<K, () => Promise<number>>,
+  rounds: number,
+  onRound?: (round: number, values: Record<K, number>) => void,
+): Promise<{ values: Record<K, Summary>; ratios: Record<K, Summary> }> {
+  const names = Object.keys(sides) as K[];
+  const got = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const k = names[(r + i) % names.length];
+      got[k].push(await sides[k]());
+    }
+    onRound?.(
+      r + 1,
+      Object.fromEntries(names.map((k) => [k, got[k][r]])) as Record<K, number>,
+    );
+  }
+  const base = got[names[0]];
+  const values = {} as Record<K, Summary>;
+  const ratios = {} as Record<K, Summary>;
+  for (const k of names) {
+    values[k] = summarize(got[k]);
+    ratios[k] = summarize(got[k].map((v, i) => v / base[i]));
+  }
+  return { values, ratios };
 }
 
 /** Output of a finished child process. */

@@ -11,7 +11,7 @@
  * BENCH_ANCHOR_WARM=1 deno run -A bench/profile.ts borrow anchor # open all `max` first
  * ```
  *
- * Cases: `single`, `tx`, `borrow`, `cache`, `tls`, `concurrent` (32 clients
+ * Cases: `single`, `tx`, `borrow`, `acquire`, `cache`, `tls`, `concurrent` (32 clients
  * for the given number of seconds, default 10). The `.cpuprofile` is kept
  * (its path is printed) for Chrome DevTools or `bench/cpuprofile.ts`.
  *
@@ -23,6 +23,8 @@ import { join } from "node:path";
 import { PGConnectionManager } from "../mod.ts";
 import { startThrowawayServerOrExit } from "../tests/support/server.ts";
 import {
+  acquireQueryAnchor,
+  acquireQueryOurs,
   anchorSql,
   type BenchTarget,
   borrowAnchor,
@@ -42,6 +44,7 @@ const DEFAULT_OPS: Record<string, number> = {
   single: 100_000,
   tx: 20_000,
   borrow: 300_000,
+  acquire: 100_000,
   cache: 20_000,
   tls: 50_000,
   concurrent: 10,
@@ -82,6 +85,9 @@ async function child(
       break;
     case "borrow":
       work = db ? borrowOurs(db) : borrowAnchor(raw!);
+      break;
+    case "acquire":
+      work = db ? acquireQueryOurs(db) : acquireQueryAnchor(raw!);
       break;
     case "cache":
       if (!db) throw new Error("the cache case has no anchor");

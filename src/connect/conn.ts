@@ -88,6 +88,14 @@ export class Conn {
     this.endpoint = endpoint;
     this.where = where;
     this.#hooks = instanceHooks(sql);
+    // `console.log`/`Deno.inspect`/`util.inspect` of a proxy show its target (this instance,
+    // which a lease's `sql` and the onConnect hook wrap or hand out): a one-line label, not the
+    // instance's many properties.
+    const o = sql.options as { user?: unknown; database?: unknown };
+    const label = () => `ReservedSql { ${o.user}@${where}/${o.database}, pid ${this.pid} }`;
+    for (const key of ["Deno.customInspect", "nodejs.util.inspect.custom"]) {
+      Object.defineProperty(sql, Symbol.for(key), { value: label, configurable: true });
+    }
   }
 
   /** @internal */

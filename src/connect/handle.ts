@@ -83,6 +83,15 @@ export interface BorrowedConnection extends AsyncDisposable {
   release(): void;
 }
 
+/** What `acquire()` hands out for a lease. */
+function borrowed(lease: Lease): BorrowedConnection {
+  return {
+    sql: lease.sql,
+    release: lease.release,
+    [Symbol.asyncDispose]: () => Promise.resolve(lease.release()),
+  };
+}
+
 /** What a handle is made of (built by `openConnection`). */
 export interface HandleParts {
   /** The plan of the connection type. */
@@ -182,7 +191,6 @@ export class PGConnection implements AsyncDisposable {
     const leak = parts.plan.js.leak_detection_threshold ?? 0;
     this.#leaseHost = {
       facade: undefined as unknown as Sql,
-      label: () => this.#describe(),
       observer: parts.observer,
       leakMs: leak * 1000,
       warn: this.#warn,
@@ -253,13 +261,17 @@ export class PGConnection implements AsyncDisposable {
    * On pools, throws {@link PoolTimeoutError} after `timeout` seconds; with
    * `check_on_checkout: true` a dead connection is replaced before hand-out.
    */
-  async acquire(): Promise<BorrowedConnection> {
-    const lease = await this.#borrow(this.#plan.pool.checkOnCheckout);
-    return {
-      sql: lease.sql,
-      release: lease.release,
-      [Symbol.asyncDispose]: () => Promise.resolve(lease.release()),
-    };
+  acquire(): Promise<BorrowedConnection> {
+    // A connection free at once is lent without a promise of our own in between (measured:
+    // borrow + release 1.15 → 0.77 µs of CPU, as raw reserve()/release()).
+    let ready: Lease | undefined;
+    try {
+      ready = this.#borrowNow();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (ready) return Promise.resolve(borrowed(ready));
+    return this.#borrow(this.#plan.pool.checkOnCheckout).then(borrowed);
   }
 
   /**
@@ -282,6 +294,21 @@ export class PGConnection implements AsyncDisposable {
       return;
     }
     this.#warn(`${message}; at:\n${callerStack()}`);
+  }
+
+  /**
+   * A lease at once, when nothing stands in the way: the handle is open, no
+   * guarded transaction of this pool is running here, no checkout check is
+   * configured, and the pool has a clean idle connection. Otherwise undefined
+   * (and nothing happened): {@link #borrow} does it all.
+   */
+  #borrowNow(): Lease | undefined {
+    if (this.#closing || this.#plan.pool.checkOnCheckout) return undefined;
+    if (this.#foreign !== "allow" && insideTransactionOf(this.#pool)) return undefined;
+    const conn = this.#pool.checkoutNow();
+    if (conn === undefined) return undefined;
+    this.#observer?.checkout(0);
+    return new Lease(this.#pool, conn, this.#leaseHost);
   }
 
   async #borrow(check: boolean, until?: number): Promise<Lease> {

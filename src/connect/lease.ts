@@ -31,8 +31,6 @@ export type ReservedSql = postgres.ReservedSql;
 export interface LeaseHost {
   /** The handle's `db.sql` (for `listen`, `subscribe`, `notify`). */
   facade: postgres.Sql;
-  /** A one-line label for `inspect`. */
-  label(): string;
   /** Publishes the statements run on the lease (when someone listens). */
   observer?: Observer;
   /** Milliseconds a borrow may last before a leak warning (0: off). */
@@ -59,6 +57,50 @@ type StreamOpener = (...args: unknown[]) => Promise<CopyStream>;
 
 const ignore = () => {};
 
+/** Properties of a lease's `sql` that differ from its connection's postgres.js instance. */
+const OVERRIDDEN = new Set<PropertyKey>([
+  "release",
+  "end",
+  "close",
+  "listen",
+  "subscribe",
+  "begin",
+  "reserve",
+  "unsafe",
+  "file",
+]);
+
+/** Matches the word COPY anywhere in a statement's text (case-insensitive). */
+const COPY_RE = /copy/i;
+
+/**
+ * Whether a statement may become a COPY stream (`readable()`/`writable()`):
+ * its text, or that of a fragment in it, mentions COPY, or its text is not
+ * known yet (`file()`). Most statements do not, and are left untouched.
+ */
+function mayStream(q: { strings?: unknown; args?: unknown }, depth = 0): boolean {
+  const strings = q.strings;
+  if (!Array.isArray(strings) || strings.length === 0 || depth > 8) return true;
+  for (const s of strings) if (typeof s !== "string" || COPY_RE.test(s)) return true;
+  const args = q.args;
+  if (!Array.isArray(args)) return false;
+  for (const a of args) {
+    if (a !== null && typeof a === "object" && "strings" in a && mayStream(a, depth + 1)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The Proxy traps of every lease's `sql`, shared; each lease's handler is a
+ * small object inheriting them that names its lease (so a borrow allocates
+ * no closures).
+ */
+interface LeaseTraps extends ProxyHandler<ReservedSql> {
+  lease: Lease;
+}
+
 /** See the module documentation. */
 export class Lease {
   /** The borrowed connection. */
@@ -66,60 +108,88 @@ export class Lease {
   /** SQL bound to this one connection. */
   readonly sql: ReservedSql;
   readonly #pool: Pool;
+  readonly #host: LeaseHost;
+  readonly #extra: Record<PropertyKey, unknown> | undefined;
+  #overrides: Map<PropertyKey, unknown> | undefined;
   #released = false;
   #leak: { timer: Timer; since: number; warned: boolean; warn: (m: string) => void } | undefined;
-  readonly #streams = new Set<CopyStream>();
+  #streams: Set<CopyStream> | undefined;
+
+  static readonly #traps: ProxyHandler<ReservedSql> = {
+    apply(this: LeaseTraps, fn, thisArg, args) {
+      const lease = this.lease;
+      if (lease.#released) throw releasedError();
+      return lease.#track(
+        Reflect.apply(fn as unknown as (...a: unknown[]) => unknown, thisArg, args),
+      );
+    },
+    get(this: LeaseTraps, t, prop) {
+      if (prop === "options") return redactedOptions(t.options);
+      const lease = this.lease;
+      const extra = lease.#extra;
+      if (extra !== undefined && Object.hasOwn(extra, prop)) return extra[prop];
+      if (!OVERRIDDEN.has(prop)) return Reflect.get(t, prop);
+      // Made when first asked for, one property at a time (a transaction asks for `unsafe` only).
+      const made = lease.#overrides ??= new Map();
+      if (!made.has(prop)) made.set(prop, lease.#override(prop));
+      return made.get(prop);
+    },
+  };
 
   /** Wraps a connection the pool lent. */
-  constructor(pool: Pool, conn: Conn, host: LeaseHost, extra: Record<PropertyKey, unknown> = {}) {
+  constructor(pool: Pool, conn: Conn, host: LeaseHost, extra?: Record<PropertyKey, unknown>) {
     this.#pool = pool;
     this.conn = conn;
-    const target = conn.sql as unknown as ReservedSql;
-    const observer = host.observer;
-    const watch = <T>(q: T): T => {
-      if (
-        observer?.watchingQueries && q && typeof (q as { resolve?: unknown }).resolve === "function"
-      ) {
-        observer.query(q as never);
-      }
-      return q;
-    };
+    this.#host = host;
+    this.#extra = extra;
+    if (host.leakMs && host.leakMs > 0) this.#watchForLeak(host.leakMs, host.warn ?? console.warn);
+    const traps: LeaseTraps = Object.create(Lease.#traps);
+    traps.lease = this;
+    this.sql = new Proxy(conn.sql as unknown as ReservedSql, traps);
+  }
+
+  /** A statement made on this lease: published to the observer, its COPY streams noted. */
+  #track<T>(query: T): T {
+    const observer = this.#host.observer;
+    const q = query as { resolve?: unknown; strings?: unknown; args?: unknown } | undefined;
+    if (observer?.watchingQueries && q && typeof q.resolve === "function") {
+      observer.query(q as never);
+    }
+    if (q && typeof q.resolve === "function" && mayStream(q)) this.#watch(query);
+    return query;
+  }
+
+  /** The value of an overridden property of `sql` (see `OVERRIDDEN`). */
+  #override(prop: PropertyKey): unknown {
+    const host = this.#host;
+    const target = this.conn.sql as unknown as ReservedSql;
     const guard = <F extends (...a: never[]) => unknown>(f: F) =>
       ((...args: Parameters<F>) => {
         if (this.#released) throw releasedError();
-        return watch(f(...args));
+        return this.#track(f(...args));
       }) as F;
-    if (host.leakMs && host.leakMs > 0) this.#watchForLeak(host.leakMs, host.warn ?? console.warn);
     const refuse = (what: string) => () => {
       throw new Error(`${what} is not available on a borrowed connection; use it on db.sql`);
     };
-    const overrides: Record<PropertyKey, unknown> = {
-      release: this.release,
-      end: () => Promise.resolve(this.release()),
-      close: () => Promise.resolve(this.release()),
-      listen: host.facade.listen,
-      subscribe: host.facade.subscribe,
-      begin: refuse("begin()"),
-      reserve: refuse("reserve()"),
-      unsafe: guard((...a: Parameters<ReservedSql["unsafe"]>) => this.#watch(target.unsafe(...a))),
-      file: guard((...a: Parameters<ReservedSql["file"]>) => this.#watch(target.file(...a))),
-      options: undefined,
-      [Symbol.for("Deno.customInspect")]: () => `ReservedSql { ${host.label()} }`,
-      [Symbol.for("nodejs.util.inspect.custom")]: () => `ReservedSql { ${host.label()} }`,
-      ...extra,
-    };
-    this.sql = new Proxy(target, {
-      apply: (fn, thisArg, args) => {
-        if (this.#released) throw releasedError();
-        return this.#watch(
-          watch(Reflect.apply(fn as unknown as (...a: unknown[]) => unknown, thisArg, args)),
-        );
-      },
-      get: (t, prop) => {
-        if (prop === "options") return redactedOptions(t.options);
-        return Object.hasOwn(overrides, prop) ? overrides[prop] : Reflect.get(t, prop);
-      },
-    });
+    switch (prop) {
+      case "release":
+        return this.release;
+      case "end":
+      case "close":
+        return () => Promise.resolve(this.release());
+      case "listen":
+        return host.facade.listen;
+      case "subscribe":
+        return host.facade.subscribe;
+      case "begin":
+        return refuse("begin()");
+      case "reserve":
+        return refuse("reserve()");
+      case "unsafe":
+        return guard((...a: Parameters<ReservedSql["unsafe"]>) => target.unsafe(...a));
+      default: // "file"
+        return guard((...a: Parameters<ReservedSql["file"]>) => target.file(...a));
+    }
   }
 
   /** Notes the COPY streams a query of this lease opens (see the module documentation). */
@@ -132,8 +202,9 @@ export class Lease {
         open.apply(q, args).then((stream) => {
           if (this.#released) stream.on("error", ignore);
           else if (!stream.destroyed) {
-            this.#streams.add(stream);
-            stream.once("close", () => this.#streams.delete(stream));
+            const streams = this.#streams ??= new Set();
+            streams.add(stream);
+            stream.once("close", () => streams.delete(stream));
           }
           return stream;
         });
@@ -143,8 +214,10 @@ export class Lease {
 
   /** The lease ended: streams still open may only fail quietly now. */
   #quietStreams(): void {
-    for (const stream of this.#streams) stream.on("error", ignore);
-    this.#streams.clear();
+    const streams = this.#streams;
+    if (streams === undefined) return;
+    for (const stream of streams) stream.on("error", ignore);
+    streams.clear();
   }
 
   /** True once released. */

@@ -227,8 +227,8 @@ export class Pool implements ConnObserver {
    */
   checkout(deadline: number): Conn | Promise<Conn> {
     if (this.#closing) throw closedError(this.#o.type);
-    const idle = this.#idleConn();
-    if (idle) return this.#lend(idle);
+    const idle = this.checkoutNow();
+    if (idle) return idle;
     const max = this.#o.maxWaiting;
     if (max > 0 && this.#waiters.length >= max) {
       this.#timeouts++;
@@ -241,6 +241,13 @@ export class Pool implements ConnObserver {
       this.#wait({ kind: "lease", resolve, reject, since: performance.now() }, deadline);
       this.#makeRoom();
     });
+  }
+
+  /** Lends a clean idle connection if there is one (no waiting); undefined otherwise. */
+  checkoutNow(): Conn | undefined {
+    if (this.#closing) return undefined;
+    const idle = this.#idleConn();
+    return idle ? this.#lend(idle) : undefined;
   }
 
   /**

@@ -175,7 +175,8 @@ export class TrackedSocket implements FrameVisitor {
   // --- outgoing ---
 
   #onWrite(chunk: unknown): void {
-    this.#lastActivity = performance.now();
+    // Read only by the stall check (a clock read per message is measurable otherwise).
+    if (this.#stallMs !== 0) this.#lastActivity = performance.now();
     if (chunk instanceof Uint8Array) this.#out.feed(chunk);
     else if (typeof chunk === "string") this.#out.feed(Buffer.from(chunk));
     this.#updateRef();
@@ -236,7 +237,7 @@ export class TrackedSocket implements FrameVisitor {
   #zs = 0;
 
   #onData(chunk: Uint8Array): void {
-    this.#lastActivity = performance.now();
+    if (this.#stallMs !== 0) this.#lastActivity = performance.now();
     this.#zs = 0;
     this.#in.feed(chunk);
     if (this.#zs > 0) {
