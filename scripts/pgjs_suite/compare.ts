@@ -54,23 +54,13 @@ export interface Comparison {
   markdown: string;
 }
 
-const SOCKET = "the socket option is refused: pgmonkey opens every connection itself " +
-  "(libpq sslmodes, host lists, socket state, cancel requests), which a user's socket " +
-  "function would bypass";
-
 /**
  * Tests of postgres.js's suite that cannot pass through pgmonkey, by name,
- * with the reason (see docs/RELIABILITY.md).
+ * with the reason (see docs/RELIABILITY.md). None: the last five (the
+ * `socket` option, postgres.js's host order) pass since the adapter carries
+ * both out.
  */
-export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
-  "Proper handling of non object Errors": SOCKET,
-  "Proper handling of null Errors": SOCKET,
-  "Ensure reserve on connection throws proper error": SOCKET,
-  "Custom socket": SOCKET,
-  "Multiple hosts": "host lists are tried in order, as libpq does (the first host that " +
-    "accepts is used for every connection); postgres.js moves on to the next host at each " +
-    "reconnect, which this test checks",
-};
+export const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {};
 
 const passed = (r?: TestResult) => r?.status === "passed";
 
