@@ -24,6 +24,18 @@ export interface BenchTarget {
   dir: string;
 }
 
+/** libpq's environment for psql/pgbench against `target` (plaintext). */
+export function pgEnvOf(target: BenchTarget): Record<string, string> {
+  return {
+    PGHOST: target.host,
+    PGPORT: String(target.port),
+    PGUSER: target.user,
+    PGPASSWORD: target.password,
+    PGDATABASE: target.database,
+    PGSSLMODE: "disable",
+  };
+}
+
 /**
  * Pool of the sequential cases: `min_size` 1, `max_size` 4 (anchor: `max: 4`).
  * Sequential work uses one connection on both sides. (With `min_size` ≥ 2,

@@ -30,6 +30,7 @@ import {
   borrowAnchor,
   borrowOurs,
   CONCURRENT_POOL_SIZE,
+  pgEnvOf,
   POOL_SIZE,
   selectByKey,
   singleStatement,
@@ -139,16 +140,7 @@ if (Deno.args[0] === "--child") {
       dir,
     };
     if (caseName === "concurrent") {
-      await runOk("pgbench", ["-i", "-s", "1", "-q"], {
-        env: {
-          PGHOST: target.host,
-          PGPORT: String(target.port),
-          PGUSER: target.user,
-          PGPASSWORD: target.password,
-          PGDATABASE: target.database,
-          PGSSLMODE: "disable",
-        },
-      });
+      await runOk("pgbench", ["-i", "-s", "1", "-q"], { env: pgEnvOf(target) });
     }
     const profDir = join(dir, "prof");
     const out = await runOk(

@@ -36,6 +36,7 @@ import {
   anchorSql,
   type BenchTarget,
   CONCURRENT_POOL_SIZE,
+  pgEnvOf,
   POOL_MIN,
   POOL_SIZE,
 } from "./cases.ts";
@@ -158,14 +159,7 @@ const anchors: postgres.Sql[] = [];
 const report = new Report();
 const ctx: BenchContext = {
   target,
-  pgEnv: {
-    PGHOST: target.host,
-    PGPORT: String(target.port),
-    PGUSER: target.user,
-    PGPASSWORD: target.password,
-    PGDATABASE: target.database,
-    PGSSLMODE: "disable",
-  },
+  pgEnv: pgEnvOf(target),
   tools: !toolsProblem,
   rounds: ROUNDS,
   seconds: SECONDS,
