@@ -2,7 +2,8 @@
  * `deno task demo`: the front door. Starts a throwaway PostgreSQL server,
  * writes a pgmonkey config file, and shows what the library does end to end:
  * `from_env`/`from_file` secrets, the four connection types, transactions
- * and savepoints, `PoolTimeoutError`, the TLS modes, and the CLI. Works from
+ * and savepoints, `PoolTimeoutError`, libpq conventions, the postgres.js
+ * drop-in, what Python pgmonkey lacks, the TLS modes, and the CLI. Works from
  * any directory (`deno run -A path/to/scripts/demo.ts`); bold headings only
  * on a terminal and without `NO_COLOR`.
  *
@@ -211,6 +212,33 @@ try {
       );
     } finally {
       Deno.env.delete("PGPASSWORD");
+    }
+  }
+
+  step(
+    'postgres.js code unchanged on pgmonkey: import postgres from "@pgmonkey/pgmonkey/postgres"',
+  );
+  {
+    const { default: postgres } = await import("../src/compat/postgres.ts");
+    const sql = postgres({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      pass: server.password,
+      database: "postgres",
+      max: 3,
+      transform: postgres.camel,
+      pgmonkey: { timeout: 5 }, // PoolTimeoutError after 5 s without a free connection
+    });
+    try {
+      const [{ backendPid }] = await sql`SELECT pg_backend_pid() AS backend_pid`;
+      const inTx = await sql.begin((tx) => tx`SELECT count(*)::int AS n FROM customers`);
+      console.log(
+        `  postgres.js API on pgmonkey's pool: camel-cased columns (backendPid ${backendPid}), ` +
+          `sql.begin = transaction() (${inTx[0].n} customers), ${Deno.inspect(sql)}`,
+      );
+    } finally {
+      await sql.end();
     }
   }
 

@@ -57,6 +57,7 @@ Deno.test("the demo runs from any directory, plain unless on a terminal without 
         `does not match host name "127.0.0.1" (sslmode=verify-full)`,
         "Sync connection test completed successfully.",
         "Rows imported: 3",
+        "sql.begin = transaction() (1 customers), Sql { pgmonkey pool of 3 ",
       ]
     ) ok(text.includes(shown), `missing: ${shown}\n${text}`);
     // Nothing was left in the directory it ran from.
