@@ -11,7 +11,7 @@
  * | `idle_timeout` (s; null/0: never) | `pool_settings.max_idle` (pool only) |
  * | `max_lifetime` (s; null: never) | `pool_settings.max_lifetime` (pool only) |
  * | `connect_timeout` (s, fractions allowed) | connect timeout per attempt, exactly |
- * | `host`/`port` lists, `path`, URL | `connection_settings.host` / `port` (comma lists, tried in postgres.js's order), socket directory |
+ * | `host`/`port` lists, `path`, URL | `connection_settings.host` / `port` (comma lists, in postgres.js's host order: see `HostRotation`), socket directory |
  * | `socket` (a function returning a connected socket) | called for every connection instead of connecting; TLS is negotiated on it |
  * | `user`, `pass`, `database` | `user`, `password`, `dbname` |
  * | `ssl: false` (default) | `sslmode: disable` |

@@ -16,7 +16,8 @@
  * `acquire()`; `onclose` is refused (pgmonkey replaces lost connections);
  * a `socket` function opens every connection, as in postgres.js (TLS is
  * still negotiated on it by pgmonkey); a host list is tried in postgres.js's
- * order (each new connection starts at the next host); `ssl` strings mean the libpq sslmode of that name;
+ * order (first connections go to the first host, a connection that
+ * replaces a closed one starts at the next host); `ssl` strings mean the libpq sslmode of that name;
  * statements wait at most `pgmonkey.timeout` seconds (default 30) for a
  * connection of a pool; a function `pass` is called for each new
  * connection, as postgres.js does; `sql.options.pass` is readable but never printed.

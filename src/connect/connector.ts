@@ -61,24 +61,55 @@ export interface ConnectPlan {
    * (TLS server name, messages).
    */
   socket?: SocketFunction;
-  /**
-   * postgres.js's host order (the adapter): each new connection starts at
-   * the host after the one the previous connection started at, instead of
-   * libpq's first-host-first. Holds the next start.
-   */
-  rotation?: { next: number };
+  /** postgres.js's host order instead of libpq's (the adapter; see {@link HostRotation}). */
+  rotation?: HostRotation;
 }
 
-/** The hosts a new connection tries, in order. */
-function hostOrder(plan: ConnectPlan): Endpoint[] {
+/**
+ * postgres.js's host order, for the adapter: each postgres.js connection
+ * slot connects to the first host, and each time it reconnects it moves on
+ * to the host after the one it was connected to. A pgmonkey pool has no
+ * slots, so a new connection takes the place of the oldest closed one not
+ * replaced yet (starting after that one's host), or else is a new slot
+ * (first host). The pool reports closed connections ({@link closed}).
+ *
+ * @example
+ * ```ts
+ * import { HostRotation } from "./connector.ts";
+ * const r = new HostRotation();
+ * console.log(r.next(), r.next()); // 0 0: two slots, both on the first host
+ * r.closed(0);
+ * console.log(r.next()); // 1: the replacement starts at the second host
+ * ```
+ */
+export class HostRotation {
+  readonly #free: number[] = [];
+
+  /** Where the next new connection starts: an index into the host list (may exceed it). */
+  next(): number {
+    return this.#free.shift() ?? 0;
+  }
+
+  /** A connection that started at `start` could not be opened: the next one starts there. */
+  failed(start: number): void {
+    if (start > 0) this.#free.unshift(start);
+  }
+
+  /** A connection to the host at `index` closed: its replacement starts at the next host. */
+  closed(index: number): void {
+    this.#free.push(index + 1);
+  }
+}
+
+/** The hosts a new connection tries, in order, and where a rotation started them. */
+function hostOrder(plan: ConnectPlan): { order: Endpoint[]; start?: number } {
   const all = plan.endpoints;
-  if (plan.socket) return all.slice(0, 1);
-  if (plan.loadBalanceHosts) return shuffled(all);
+  if (plan.socket) return { order: all.slice(0, 1) };
+  if (plan.loadBalanceHosts) return { order: shuffled(all) };
   const r = plan.rotation;
-  if (r === undefined || all.length < 2) return all;
-  const start = r.next % all.length;
-  r.next = start + 1;
-  return [...all.slice(start), ...all.slice(0, start)];
+  if (r === undefined || all.length < 2) return { order: all };
+  const start = r.next() % all.length;
+  return { order: [...all.slice(start), ...all.slice(0, start)], start };
 }
 
 /** The addresses of a host to try (one, unresolved, when a socket function opens the connection). */
@@ -177,9 +208,22 @@ function reason(e: unknown): string {
  * ```
  */
 export async function openConn(plan: ConnectPlan, settings: ConnSettings): Promise<Conn> {
+  const { order, start } = hostOrder(plan);
+  try {
+    return await openInOrder(plan, settings, order);
+  } catch (e) {
+    if (start !== undefined) plan.rotation?.failed(start);
+    throw e;
+  }
+}
+
+async function openInOrder(
+  plan: ConnectPlan,
+  settings: ConnSettings,
+  order: Endpoint[],
+): Promise<Conn> {
   const failures: string[] = [];
   const errors: unknown[] = [];
-  const order = hostOrder(plan);
   const passes: TargetSessionAttrs[] = plan.targetSessionAttrs === "prefer-standby"
     ? ["prefer-standby", "any"]
     : [plan.targetSessionAttrs];

@@ -34,7 +34,7 @@ import type { Endpoint, SocketFunction } from "./transport/negotiate.ts";
 import { planTls } from "./tls.ts";
 import { Pool } from "./pool.ts";
 import type { ConnSettings } from "./conn.ts";
-import { type ConnectPlan, negotiateAny } from "./connector.ts";
+import { type ConnectPlan, HostRotation, negotiateAny } from "./connector.ts";
 import { createInstance } from "./_postgresjs/create.ts";
 import { failedSocket } from "./_postgresjs/failed_socket.ts";
 import { TypeRegistry } from "./_postgresjs/type_registry.ts";
@@ -72,8 +72,9 @@ export interface OpenOptions {
    */
   socket?: SocketFunction;
   /**
-   * For the postgres.js adapter: postgres.js's host order (each new
-   * connection starts at the next host of the list) instead of libpq's.
+   * For the postgres.js adapter: postgres.js's host order (first
+   * connections go to the first host; one that replaces a closed connection
+   * starts at the host after that one's) instead of libpq's.
    */
   rotateHosts?: boolean;
   /**
@@ -224,7 +225,7 @@ export async function openConnection(
     loadBalanceHosts: target.load_balance_hosts === "random",
     sslnegotiation: target.sslnegotiation,
     socket: options.socket,
-    rotation: options.rotateHosts ? { next: 0 } : undefined,
+    rotation: options.rotateHosts ? new HostRotation() : undefined,
   };
   const startup: Record<string, string> = { ...target.envSettings };
   if (target.options !== undefined) startup.options = target.options;

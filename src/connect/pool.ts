@@ -393,6 +393,8 @@ export class Pool implements ConnObserver {
     if (i < 0) return;
     this.#conns.splice(i, 1);
     this.#closed++;
+    const { rotation, endpoints } = this.#o.connect;
+    rotation?.closed(endpoints.indexOf(conn.endpoint));
     this.#o.observer?.pool(() => this.counters());
     if (!this.#closing) this.#replenish();
     this.#drainCheck();

@@ -251,7 +251,36 @@ Deno.test("a socket function opens every connection, as in postgres.js; what it 
   await none.end();
 });
 
-Deno.test("a host list is tried in postgres.js's order: each new connection starts at the next host", async () => {
+Deno.test("a socket function is bounded by connect_timeout: one that never answers, one that answers late", async () => {
+  const late: net.Socket[] = [];
+  for (const kind of ["never", "late"] as const) {
+    const sql = postgres({
+      ...login,
+      max: kind === "never" ? 1 : 2,
+      connect_timeout: 0.5,
+      socket: () =>
+        new Promise<net.Socket>((resolve) => {
+          if (kind === "never") return;
+          setTimeout(() => {
+            const c = net.connect(s.port, s.host);
+            late.push(c);
+            resolve(c);
+          }, 1_500);
+        }),
+    } as Record<string, unknown>);
+    const started = performance.now();
+    const e = await sql`select 1`.then(() => undefined, (e) => e);
+    assert.equal((e as { code?: string }).code, "CONNECT_TIMEOUT", String(e));
+    assert.ok(performance.now() - started < 1_500, "no wait past connect_timeout (+1 s)");
+    await sql.end({ timeout: 0 });
+  }
+  // The late socket arrived after its attempt ended: destroyed, never used.
+  await new Promise((r) => setTimeout(r, 1_500));
+  assert.equal(late.length, 1);
+  assert.equal(late[0].destroyed, true);
+});
+
+Deno.test("a host list is tried in postgres.js's order: a connection that replaces a closed one starts at the next host", async () => {
   // Two addresses of the same server: the second through a forwarding proxy that counts.
   let proxied = 0;
   const proxy = net.createServer((c) => {
@@ -276,6 +305,23 @@ Deno.test("a host list is tried in postgres.js's order: each new connection star
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.deepEqual(viaProxy, [false, true, false, true]);
+    // A pool: as postgres.js's connection slots, every first connection goes to the first
+    // host; only a replacement of a closed one moves on to the next host.
+    const pool = postgres(url, { user: s.user, pass: s.password, max: 4, idle_timeout: 0 });
+    try {
+      const before = proxied;
+      const held = await Promise.all([1, 2, 3, 4].map(() => pool.reserve()));
+      assert.equal(proxied - before, 0, "4 first connections, all to the first host");
+      const [{ pid }] = await held[0]`select pg_backend_pid() as pid`;
+      held.forEach((r) => r.release());
+      await db0.admin`select pg_terminate_backend(${pid}::int)`;
+      await new Promise((r) => setTimeout(r, 100));
+      const again = await Promise.all([1, 2, 3, 4].map(() => pool.reserve()));
+      again.forEach((r) => r.release());
+      assert.equal(proxied - before, 1, "the replacement of the closed one, to the second host");
+    } finally {
+      await pool.end();
+    }
   } finally {
     await sql.end();
     await new Promise((r) => proxy.close(r));

@@ -235,7 +235,7 @@ function tcp(
   opts: NegotiateOptions,
   where: string,
 ): Promise<net.Socket> {
-  if (opts.socket) return callerSocket(opts.socket, opts.deadline, where);
+  if (opts.socket) return callerSocket(opts.socket, opts, where);
   return new Promise((resolve, reject) => {
     const s = path !== undefined
       ? net.connect({ path })
@@ -262,22 +262,32 @@ function tcp(
   });
 }
 
-/** The socket a caller's function returns; what it throws is the `cause` of a one-line error. */
+/**
+ * The socket a caller's function returns, within the attempt's deadline (a
+ * socket that arrives later is destroyed); what the function throws is the
+ * `cause` of a one-line error.
+ */
 async function callerSocket(
   f: SocketFunction,
-  deadline: Deadline,
+  opts: NegotiateOptions,
   where: string,
 ): Promise<net.Socket> {
-  let s: net.Socket;
-  try {
-    s = await f() as net.Socket;
-  } catch (e) {
+  const { deadline } = opts;
+  const got = await new Promise<{ value: unknown } | { thrown: unknown }>((resolve, reject) => {
+    deadline.onExpire(reject);
+    Promise.resolve().then(f).then((value) => {
+      if (deadline.expired) (value as { destroy?: () => void } | null)?.destroy?.();
+      else resolve({ value });
+    }, (thrown) => resolve({ thrown }));
+  });
+  if ("thrown" in got) {
     throw new TransportError(
-      `could not connect to ${where}: the socket function failed: ${firstLine(e)}`,
+      `could not connect to ${where}: the socket function failed: ${firstLine(got.thrown)}`,
       "SOCKET_FUNCTION",
-      { cause: e },
+      { cause: got.thrown },
     );
   }
+  const s = got.value as net.Socket;
   if (typeof s?.write !== "function" || typeof s.on !== "function") {
     throw new TransportError(
       `could not connect to ${where}: the socket function returned ${
@@ -289,6 +299,11 @@ async function callerSocket(
   guard(s);
   deadline.track(s);
   if (s.destroyed) throw deadline.expired ?? networkError(where, { code: "EPIPE" });
+  // postgres.js sets keepalives on a caller's socket too.
+  if (typeof s.setKeepAlive === "function") {
+    if (opts.keepAlive === null) s.setKeepAlive(false);
+    else if (opts.keepAlive !== undefined) s.setKeepAlive(true, opts.keepAlive * 1000);
+  }
   return s;
 }
 
