@@ -150,12 +150,10 @@ export class Lease {
 
   /** A statement made on this lease: published to the observer, its COPY streams noted. */
   #track<T>(query: T): T {
-    const observer = this.#host.observer;
     const q = query as { resolve?: unknown; strings?: unknown; args?: unknown } | undefined;
-    if (observer?.watchingQueries && q && typeof q.resolve === "function") {
-      observer.query(q as never);
-    }
-    if (q && typeof q.resolve === "function" && mayStream(q)) this.#watch(query);
+    if (!q || typeof q.resolve !== "function") return query; // not a statement
+    if (this.#host.observer?.watchingQueries) this.#host.observer.query(q as never);
+    if (mayStream(q)) this.#watch(query);
     return query;
   }
 
