@@ -17,6 +17,7 @@ import {
   type TestCerts,
 } from "../support/certs.ts";
 import { startThrowawayServer, type ThrowawayServer } from "../support/server.ts";
+import { SSL_MODES, type SslMode } from "../../src/config/types.ts";
 
 /** The role every case logs in as (the client certificates' common name). */
 export const USER = "matrix";
@@ -46,18 +47,6 @@ export const STATES = {
 } as const;
 /** A server state. */
 export type State = keyof typeof STATES;
-
-/** The six sslmodes. */
-export const SSLMODES = [
-  "disable",
-  "allow",
-  "prefer",
-  "require",
-  "verify-ca",
-  "verify-full",
-] as const;
-/** An sslmode. */
-export type Sslmode = typeof SSLMODES[number];
 
 /** Where trusted roots come from. */
 export const ROOTS = [
@@ -93,7 +82,7 @@ export const HOSTS = ["127.0.0.1", "localhost"] as const;
 /** One case of the matrix. */
 export interface MatrixCase {
   state: State;
-  sslmode: Sslmode;
+  sslmode: SslMode;
   root: Root;
   client: Client;
   host: typeof HOSTS[number];
@@ -107,7 +96,7 @@ export interface MatrixCase {
 export function matrixCases(): MatrixCase[] {
   const out: MatrixCase[] = [];
   for (const state of Object.keys(STATES) as State[]) {
-    for (const sslmode of SSLMODES) {
+    for (const sslmode of SSL_MODES) {
       for (const root of ROOTS) {
         for (const host of HOSTS) out.push({ state, sslmode, root, client: "none", host });
       }

@@ -4,9 +4,9 @@
 // Through our layer (one instance per connection, our pool dispatching) they stay bounded after
 // 200,000 operations. The lengths are read from the closures through the V8 inspector.
 import assert from "node:assert/strict";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { PGConnectionManager } from "../../mod.ts";
-import { freshDatabase, testServer } from "../support/db.ts";
+import { freshDatabase, rawSql } from "../support/db.ts";
 import { handlerOf, QueueInspector } from "../support/postgresjs_queues.ts";
 
 const db0 = await freshDatabase("bounded_queues");
@@ -27,17 +27,8 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const inspector = new QueueInspector();
-    const s = testServer();
     // Control: raw postgres.js, the same kind of load, far fewer operations.
-    const raw = postgres({
-      host: s.host,
-      port: s.port,
-      user: s.user,
-      password: s.password,
-      database: db0.dbname,
-      max: 4,
-      onnotice: () => {},
-    });
+    const raw = rawSql(db0.dbname, { max: 4 });
     const m = new PGConnectionManager();
     try {
       await hammer(raw, 20_000, 16);

@@ -13,24 +13,14 @@ import {
 import { instanceHooks, type RawQuery, redirect } from "../../src/connect/_postgresjs/dispatch.ts";
 import { createInstance } from "../../src/connect/_postgresjs/create.ts";
 import { makePostgresError } from "../../src/connect/_postgresjs/postgres_error.ts";
-import { freshDatabase, testServer } from "../support/db.ts";
+import { freshDatabase, rawSql } from "../support/db.ts";
 
 const db0 = await freshDatabase("canary");
 const FIXTURES = join(import.meta.dirname!, "..", "fixtures", "canary");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function raw(options: Record<string, unknown> = {}): postgres.Sql {
-  const s = testServer();
-  return postgres({
-    host: s.host,
-    port: s.port,
-    user: s.user,
-    password: s.password,
-    database: db0.dbname,
-    max: 1,
-    onnotice: () => {},
-    ...options,
-  } as postgres.Options<Record<string, postgres.PostgresType>>);
+  return rawSql(db0.dbname, { max: 1, ...options });
 }
 
 Deno.test("version: deno.json pins, and the runtime loads, the postgres.js the workarounds target", async () => {

@@ -6,7 +6,7 @@ import postgres from "postgres";
 import { isTemplate, taggedQueryClass } from "../../src/connect/_postgresjs/tagged_query.ts";
 import { withoutDebug } from "../../src/connect/_postgresjs/quiet_debug.ts";
 import type { RawQuery } from "../../src/connect/_postgresjs/dispatch.ts";
-import { testServer } from "../support/db.ts";
+import { rawSql } from "../support/db.ts";
 
 const template = (strings: TemplateStringsArray, ..._args: unknown[]) => strings;
 
@@ -38,17 +38,7 @@ Deno.test("canary: new Query(strings, args, handler, canceller) is what sql`…`
 });
 
 Deno.test("canary: postgres.js reads the debug hook from sql.options for every query", async () => {
-  const s = testServer();
-  const sql = postgres({
-    host: s.host,
-    port: s.port,
-    user: s.user,
-    password: s.password,
-    database: "postgres",
-    max: 1,
-    fetch_types: false,
-    onnotice: () => {},
-  });
+  const sql = rawSql("postgres", { max: 1, fetch_types: false });
   try {
     const seen: string[] = [];
     (sql.options as unknown as { debug: unknown }).debug = (_: number, q: string) => seen.push(q);

@@ -48,8 +48,14 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
-/** Opens an admin connection to `dbname` (default `postgres`). */
-export function adminSql(dbname = "postgres"): postgres.Sql {
+/**
+ * Raw postgres.js (not through pgmonkey) on the test server's `dbname`,
+ * NOTICEs dropped; `options` add to or replace these.
+ */
+export function rawSql(
+  dbname: string,
+  options: postgres.Options<Record<string, postgres.PostgresType>> = {},
+): postgres.Sql {
   const s = testServer();
   return postgres({
     host: s.host,
@@ -57,10 +63,14 @@ export function adminSql(dbname = "postgres"): postgres.Sql {
     user: s.user,
     password: s.password,
     database: dbname,
-    max: 2,
     onnotice: () => {},
-    idle_timeout: 1,
+    ...options,
   });
+}
+
+/** Opens an admin connection to `dbname` (default `postgres`). */
+export function adminSql(dbname = "postgres"): postgres.Sql {
+  return rawSql(dbname, { max: 2, idle_timeout: 1 });
 }
 
 /** Creates a new database named after `label` and returns it. */
